@@ -1,0 +1,17 @@
+"""Errors a user can act on: each message names the file, sheet, row or clip at fault."""
+
+
+class ApexspotError(Exception):
+    """Base class; the CLI and stage scripts print these without a traceback."""
+
+
+class SheetError(ApexspotError):
+    """An annotation sheet that cannot be read as a whole (not a clip-level defect)."""
+
+
+class DefectError(ApexspotError):
+    """Raised under the `fail` policy when a clip is defective."""
+
+
+class ParamsError(ApexspotError):
+    """A params.yaml value that is missing or out of range."""
