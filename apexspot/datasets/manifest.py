@@ -147,12 +147,15 @@ def check_window(onset: Any, apex: Any, offset: Any) -> tuple[str, str] | tuple[
 
 
 def edge_warning(clip: Clip) -> Skipped | None:
-    """Apex on the window's edge is legal but suspicious (listed in DESIGN.md); keep and flag it."""
-    if clip.apex not in (clip.onset, clip.offset):
-        return None
-    where = "onset" if clip.apex == clip.onset else "offset"
-    return Skipped(clip.dataset, clip.sheet, clip.sheet_row, clip.clip_id, f"apex_at_{where}",
-                   f"apex {clip.apex} equals {where}; kept")
+    """Apex on, or one frame from, the window's edge is legal but suspicious (DESIGN.md lists
+    such rows); the clip is kept and flagged."""
+    for edge in ("onset", "offset"):
+        gap = abs(clip.apex - getattr(clip, edge))
+        if gap <= 1:
+            reason = f"apex_at_{edge}" if gap == 0 else f"apex_next_to_{edge}"
+            return Skipped(clip.dataset, clip.sheet, clip.sheet_row, clip.clip_id, reason,
+                           f"apex {clip.apex}, {edge} {getattr(clip, edge)}; kept")
+    return None
 
 
 def check_frames(frames_dir: Path, pattern: str, onset: int, offset: int) -> tuple[str, str] | None:

@@ -46,12 +46,12 @@ def read_sheet(path: str | Path, required: list[str], sheet_name: str | None = N
         raise SheetError(f"{path}: no sheet named {sheet_name!r} (sheets: {', '.join(book.sheet_names)})")
     wanted = [normalise(c) for c in required]
     best: tuple[int, str, int, list[str]] | None = None  # (found count, sheet, row, missing)
+    all_empty = True
     for name in names:
-        table = book.parse(name, header=None, dtype=object)
+        table = pd.read_excel(book, sheet_name=name, header=None, dtype=object)
         if table.empty:
-            if best is None:
-                best = (0, name, 0, list(required))
             continue
+        all_empty = False
         for i in range(min(HEADER_SEARCH_ROWS, len(table))):
             cells = [normalise(v) for v in table.iloc[i].tolist() if not _blank(v)]
             missing = [orig for orig, w in zip(required, wanted) if w not in cells]
@@ -60,10 +60,10 @@ def read_sheet(path: str | Path, required: list[str], sheet_name: str | None = N
             found = len(required) - len(missing)
             if best is None or found > best[0]:
                 best = (found, name, i + 1, missing)
+    where = f"sheet {sheet_name!r}" if sheet_name else "every sheet"
+    if all_empty:
+        raise SheetError(f"{path}: {where} is empty")
     if best is None or best[0] == 0:
-        where = f"sheet {sheet_name!r}" if sheet_name else "any sheet"
-        if all(book.parse(n, header=None).empty for n in names):
-            raise SheetError(f"{path}: {where} is empty")
         raise SheetError(f"{path}: no header row with columns {', '.join(required)} in {where}")
     _, name, row, missing = best
     raise SheetError(f"{path}: sheet {name!r} has no column(s) {', '.join(missing)} "

@@ -1,0 +1,70 @@
+"""The `apexspot` command: tools a researcher uses outside `dvc repro`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from apexspot.errors import ApexspotError
+
+
+def cmd_sheet(args: argparse.Namespace) -> None:
+    """Check a coding sheet (and its frames, if given) without running the pipeline."""
+    from apexspot.datasets import casme2, samm, sources
+
+    reader = casme2.read if args.dataset == "casme2" else samm.read
+    verdicts = reader(args.path, args.frames)
+    print(sources.summary(verdicts))
+    if args.verbose:
+        for s in verdicts.skipped + verdicts.warnings:
+            print("  " + s.message())
+
+
+def cmd_synthetic(args: argparse.Namespace) -> None:
+    """Write a synthetic dataset (CASME II layout) to a new folder."""
+    from apexspot.datasets import synthetic
+
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()):
+        raise ApexspotError(f"{out}: folder exists and is not empty")
+    start = time.perf_counter()
+    clips = synthetic.generate(out, args.subjects, args.clips_per_subject, args.seed, args.jpeg_quality,
+                               workers=args.workers)
+    frames = sum(c.offset - c.onset + 1 for c in clips)
+    print(f"wrote {len(clips)} clips, {frames} frames to {out} in {time.perf_counter() - start:.1f} s")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="apexspot", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("sheet", help=cmd_sheet.__doc__)
+    s.add_argument("path", help="the .xlsx coding sheet")
+    s.add_argument("--dataset", choices=["casme2", "samm"], required=True)
+    s.add_argument("--frames", help="frames root (sub01/... for CASME II, 006/... for SAMM) to check too")
+    s.add_argument("-v", "--verbose", action="store_true", help="list every skipped and flagged row")
+    s.set_defaults(func=cmd_sheet)
+
+    s = sub.add_parser("synthetic", help=cmd_synthetic.__doc__)
+    s.add_argument("out")
+    s.add_argument("--subjects", type=int, default=10)
+    s.add_argument("--clips-per-subject", type=int, default=4)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--jpeg-quality", type=int, default=90)
+    s.add_argument("--workers", type=int, default=0, help="0 = one per core")
+    s.set_defaults(func=cmd_synthetic)
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    try:
+        args.func(args)
+    except ApexspotError as err:
+        sys.exit(f"apexspot {args.command}: error: {err}")
+
+
+if __name__ == "__main__":
+    main()
