@@ -1,0 +1,206 @@
+"""Face detection on the onset frame and one similarity alignment for the whole clip.
+
+Aligning each frame on its own landmarks adds jitter larger than a micro-expression, so a
+clip gets one transform, computed on its onset frame (eyes level, fixed inter-ocular
+distance) and applied to every frame. Head motion that remains is removed later, from the
+flow (see apexspot.flow).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+LANDMARKS = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")  # image-left first
+
+# Where the five landmarks sit inside a Haar box, as fractions of its width/height
+# (measured on MTCNN's landmarks of frontal faces); used only when MTCNN finds nothing.
+HAAR_LANDMARKS = np.array([[0.31, 0.38], [0.69, 0.38], [0.50, 0.58], [0.35, 0.77], [0.65, 0.77]])
+
+
+class FrameError(Exception):
+    """A frame that cannot be used; the clip is skipped with this reason."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason, self.detail = reason, detail
+
+
+@dataclass
+class Detection:
+    box: np.ndarray  # x, y, w, h in frame pixels
+    landmarks: np.ndarray  # 5 x 2, in LANDMARKS order
+    confidence: float
+    detector: str  # "mtcnn" or "haar"
+
+
+@dataclass
+class AlignParams:
+    size: int = 128  # output is size x size
+    margin: float = 0.32  # eye centres sit this fraction of `size` in from the left/right edges
+    eye_line: float = 0.35  # the eye line sits this fraction of `size` below the top
+    min_confidence: float = 0.9  # MTCNN detections below this are ignored
+
+    @classmethod
+    def from_params(cls, face: dict[str, Any]) -> "AlignParams":
+        p = cls(**{k: face[k] for k in ("size", "margin", "eye_line", "min_confidence") if k in face})
+        if not 0 < p.margin < 0.5 or not 0 < p.eye_line < 1 or p.size < 16:
+            raise ValueError("face params: need size >= 16, 0 < margin < 0.5, 0 < eye_line < 1")
+        return p
+
+
+class FaceDetector:
+    """MTCNN first, an OpenCV Haar cascade if MTCNN finds nothing. Build one per process."""
+
+    def __init__(self, min_confidence: float = 0.9, use_mtcnn: bool = True) -> None:
+        self.min_confidence = min_confidence
+        self.mtcnn = None
+        if use_mtcnn:
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide CUDA probing noise on CPU machines
+            from mtcnn import MTCNN
+
+            self.mtcnn = MTCNN()
+        cascade = os.path.join(cv2.data.haarcascades, "haarcascade_frontalface_default.xml")
+        self.haar = cv2.CascadeClassifier(cascade)
+        if self.haar.empty():
+            raise RuntimeError(f"OpenCV Haar cascade not found at {cascade}")
+
+    def detect(self, bgr: np.ndarray) -> Detection | None:
+        """The most confident (then largest) face, or None."""
+        if self.mtcnn is not None:
+            faces = [f for f in self.mtcnn.detect_faces(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+                     if f["confidence"] >= self.min_confidence]
+            if faces:
+                best = max(faces, key=lambda f: (round(f["confidence"], 3), f["box"][2] * f["box"][3]))
+                marks = np.array([best["keypoints"][k] for k in LANDMARKS], dtype=np.float64)
+                return Detection(np.array(best["box"], float), marks, float(best["confidence"]), "mtcnn")
+        grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY) if bgr.ndim == 3 else bgr
+        side = min(grey.shape[:2])
+        boxes, _, weights = self.haar.detectMultiScale3(grey, 1.1, 5, minSize=(side // 8, side // 8),
+                                                         outputRejectLevels=True)
+        if len(boxes) == 0:
+            return None
+        i = int(np.argmax(np.asarray(boxes)[:, 2]))
+        box = np.asarray(boxes[i], float)
+        marks = box[:2] + HAAR_LANDMARKS * box[2:]
+        return Detection(box, marks, float(np.ravel(weights)[i]), "haar")
+
+
+def similarity_transform(landmarks: np.ndarray, p: AlignParams) -> np.ndarray:
+    """2x3 matrix taking frame pixels to aligned pixels: eyes level, at fixed places."""
+    left, right = landmarks[0], landmarks[1]
+    target_left = np.array([p.margin * p.size, p.eye_line * p.size])
+    target_right = np.array([(1 - p.margin) * p.size, p.eye_line * p.size])
+    src, dst = right - left, target_right - target_left
+    scale = np.linalg.norm(dst) / np.linalg.norm(src)
+    angle = np.arctan2(dst[1], dst[0]) - np.arctan2(src[1], src[0])
+    c, s = scale * np.cos(angle), scale * np.sin(angle)
+    rot = np.array([[c, -s], [s, c]])
+    return np.hstack([rot, (target_left - rot @ left)[:, None]])
+
+
+def apply_transform(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
+    return points @ matrix[:, :2].T + matrix[:, 2]
+
+
+def read_frame(path: Path, flags: int = cv2.IMREAD_GRAYSCALE) -> np.ndarray:
+    """Decode one JPEG/PNG frame, or raise FrameError naming the file and what is wrong."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise FrameError("missing_frame", f"{path} does not exist") from None
+    except OSError as err:
+        raise FrameError("unreadable_frame", f"{path}: {err.strerror}") from None
+    if path.suffix.lower() in (".jpg", ".jpeg") and not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
+        raise FrameError("corrupt_frame", f"{path} is a truncated or corrupt JPEG")
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    if image is None:
+        raise FrameError("corrupt_frame", f"{path} cannot be decoded as an image")
+    return image
+
+
+def reduction_for(matrix: np.ndarray) -> int:
+    """The largest JPEG decode reduction (1, 2, 4) that still samples at least the output rate.
+
+    Decoding at 1/2 size in the DCT domain is faster than a full decode and averages the
+    pixels a full-size warp would alias; the face loses nothing at the output size.
+    """
+    shrink = 1 / np.linalg.norm(matrix[:, 0])  # frame pixels per aligned pixel
+    return next(r for r in (4, 2, 1) if r <= shrink)
+
+
+REDUCED = {1: cv2.IMREAD_GRAYSCALE, 2: cv2.IMREAD_REDUCED_GRAYSCALE_2, 4: cv2.IMREAD_REDUCED_GRAYSCALE_4}
+
+
+def for_reduced(matrix: np.ndarray, r: int) -> np.ndarray:
+    """The same transform for an image decoded at 1/r size (pixel u covers r*u .. r*u+r-1)."""
+    out = matrix.copy()
+    out[:, :2] *= r
+    out[:, 2] += matrix[:, :2] @ np.full(2, (r - 1) / 2)
+    return out
+
+
+@dataclass
+class AlignedClip:
+    frames: np.ndarray  # T x S x S uint8
+    landmarks: np.ndarray  # 5 x 2, onset frame pixels
+    aligned_landmarks: np.ndarray  # 5 x 2, aligned pixels
+    transform: np.ndarray  # 2 x 3, frame pixels -> aligned pixels
+    detector: str
+    confidence: float
+    reduction: int
+
+
+def align_clip(paths: list[Path], detector: FaceDetector, p: AlignParams) -> AlignedClip:
+    """Detect on the first (onset) frame, then warp every frame with that one transform."""
+    onset = read_frame(paths[0], cv2.IMREAD_COLOR)
+    found = detector.detect(onset)
+    if found is None:
+        raise FrameError("no_face", f"no face found by MTCNN or the Haar cascade in {paths[0]}")
+    matrix = similarity_transform(found.landmarks, p)
+    r = reduction_for(matrix)
+    reduced = for_reduced(matrix, r)
+    height, width = onset.shape[:2]
+    out = np.empty((len(paths), p.size, p.size), np.uint8)
+    for i, path in enumerate(paths):
+        image = read_frame(path, REDUCED[r])
+        if abs(image.shape[0] * r - height) >= r or abs(image.shape[1] * r - width) >= r:
+            raise FrameError("wrong_frame_size",
+                             f"{path} is {image.shape[1] * r}x{image.shape[0] * r}, the onset frame {width}x{height}")
+        out[i] = cv2.warpAffine(image, reduced, (p.size, p.size), flags=cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_REPLICATE)
+    return AlignedClip(out, found.landmarks, apply_transform(matrix, found.landmarks), matrix,
+                       found.detector, found.confidence, r)
+
+
+def detector_state(min_confidence: float) -> dict[str, Any]:
+    """Worker setup: one detector per process (MTCNN's weights load once)."""
+    return {"detector": FaceDetector(min_confidence)}
+
+
+def align_to_file(job: tuple[Any, Path, AlignParams]) -> dict[str, Any]:
+    """Align one manifest clip and save it; a bad frame or no face becomes a skip record."""
+    from apexspot import clipfiles
+    from apexspot.workers import worker_state
+
+    clip, out_root, p = job
+    paths = [clip.frame_path(f) for f in range(clip.onset, clip.offset + 1)]
+    try:
+        aligned = align_clip(paths, worker_state()["detector"], p)
+    except FrameError as err:
+        return {"clip_id": clip.clip_id, "reason": err.reason, "detail": err.detail}
+    clipfiles.save(
+        clipfiles.clip_file(out_root, clip.clip_id),
+        frames=aligned.frames, frame_numbers=np.arange(clip.onset, clip.offset + 1, dtype=np.int32),
+        landmarks=aligned.landmarks.astype(np.float32),
+        aligned_landmarks=aligned.aligned_landmarks.astype(np.float32),
+        transform=aligned.transform.astype(np.float64), detector=np.array(aligned.detector),
+        confidence=np.float32(aligned.confidence),
+    )
+    return {"clip_id": clip.clip_id, "detector": aligned.detector, "confidence": aligned.confidence,
+            "frames": len(paths)}

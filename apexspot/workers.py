@@ -1,0 +1,53 @@
+"""Per-clip work in worker processes: each worker builds its tools once, a progress bar counts clips."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Callable, Iterable, Iterator
+
+from tqdm import tqdm
+
+_state: dict[str, Any] = {}
+
+
+def worker_state() -> dict[str, Any]:
+    """What this process's initializer built (a face detector, a flow object...)."""
+    return _state
+
+
+def _init(setup: Callable[..., dict[str, Any]], args: tuple) -> None:
+    _state.clear()
+    _state.update(setup(*args))
+
+
+def cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def map_clips(work: Callable[[Any], dict], jobs: Iterable[Any], setup: Callable[..., dict[str, Any]],
+              setup_args: tuple = (), workers: int = 0, desc: str = "clips", spawn: bool = False) -> Iterator[dict]:
+    """Run `work(job)` for every job, yielding results as they finish.
+
+    Memory holds one clip per worker: jobs are small records and workers write their own
+    outputs. `spawn` starts clean processes (needed when a worker imports TensorFlow).
+    """
+    jobs = list(jobs)
+    workers = min(workers or cores(), max(len(jobs), 1))
+    bar = tqdm(total=len(jobs), desc=desc, unit="clip")
+    try:
+        if workers == 1:
+            _init(setup, setup_args)
+            for job in jobs:
+                yield work(job)
+                bar.update()
+            return
+        context = multiprocessing.get_context("spawn" if spawn else None)
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init,
+                                 initargs=(setup, setup_args)) as pool:
+            for result in pool.map(work, jobs):
+                yield result
+                bar.update()
+    finally:
+        bar.close()
