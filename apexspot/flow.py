@@ -23,7 +23,7 @@ CHANNELS = ("u", "v", "magnitude", "strain")
 
 @dataclass
 class FlowParams:
-    method: str = "dis"
+    method: str = "farneback"
     channels: list[str] = field(default_factory=lambda: ["u", "v", "magnitude"])
     size: int = 75  # network input is size x size
     scale: float = 4.0  # stored value = displacement in output-grid pixels x scale

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Iterable, Iterator
@@ -27,11 +26,12 @@ def cores() -> int:
 
 
 def map_clips(work: Callable[[Any], dict], jobs: Iterable[Any], setup: Callable[..., dict[str, Any]],
-              setup_args: tuple = (), workers: int = 0, desc: str = "clips", spawn: bool = False) -> Iterator[dict]:
+              setup_args: tuple = (), workers: int = 0, desc: str = "clips") -> Iterator[dict]:
     """Run `work(job)` for every job, yielding results as they finish.
 
     Memory holds one clip per worker: jobs are small records and workers write their own
-    outputs. `spawn` starts clean processes (needed when a worker imports TensorFlow).
+    outputs. Workers are forked before `setup` runs, so heavy imports (TensorFlow for
+    MTCNN) happen in each worker, never in the parent.
     """
     jobs = list(jobs)
     workers = min(workers or cores(), max(len(jobs), 1))
@@ -43,8 +43,7 @@ def map_clips(work: Callable[[Any], dict], jobs: Iterable[Any], setup: Callable[
                 yield work(job)
                 bar.update()
             return
-        context = multiprocessing.get_context("spawn" if spawn else None)
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init,
+        with ProcessPoolExecutor(workers, initializer=_init,
                                  initargs=(setup, setup_args)) as pool:
             for result in pool.map(work, jobs):
                 yield result

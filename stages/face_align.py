@@ -19,7 +19,7 @@ def main() -> None:
     with atomic_dir("data/aligned") as out:
         jobs = [(clip, out, p) for clip in clips]
         results = list(map_clips(align_to_file, jobs, detector_state, (p.min_confidence,),
-                                 params.get("workers", 0), desc="face-align", spawn=True))
+                                 params.get("workers", 0), desc="face-align"))
     aligned = [r for r in results if "reason" not in r]
     skipped = [r for r in results if "reason" in r]
     report = {
