@@ -68,4 +68,5 @@ class Project:
         return json.loads(self.dvc("status", "--json").stdout or "{}")
 
 
-TINY = {"data.synthetic.subjects": 2, "data.synthetic.clips_per_subject": 1, "workers": 2}
+TINY = {"data.synthetic.subjects": 2, "data.synthetic.clips_per_subject": 1, "workers": 2,
+        "folds.k": 2, "train.epochs": 1, "train.frame_stride": 8, "train.batch_size": 16}

@@ -1,0 +1,82 @@
+"""Subject-independent folds: every clip of a subject is tested by the same fold.
+
+Neighbouring frames at 200 fps are near-copies and a person's face is the same in every
+clip, so splitting by clip or by frame puts the test subject in the training set and
+inflates every number. Folds are made by scikit-learn's group splitters with the subject
+as the group; k-fold is stratified by dataset so CASME II and SAMM are spread evenly.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold
+
+from apexspot.datasets.manifest import Clip
+from apexspot.errors import ApexspotError
+
+SCHEMES = ("kfold", "loso")
+
+
+class FoldError(ApexspotError):
+    """A split that would not be subject-independent or would leave a fold empty."""
+
+
+def make_folds(clips: list[Clip], scheme: str = "kfold", k: int = 5, seed: int = 0) -> dict[str, int]:
+    """subject id -> fold number (0-based)."""
+    if scheme not in SCHEMES:
+        raise FoldError(f"folds.scheme must be kfold or loso, not {scheme!r}")
+    subjects = sorted({c.subject for c in clips})
+    if scheme == "kfold" and len(subjects) < k:
+        raise FoldError(f"{k}-fold split needs at least {k} subjects; the manifest has {len(subjects)} "
+                        f"({', '.join(subjects)}). Lower folds.k or add data.")
+    if scheme == "loso" and len(subjects) < 2:
+        raise FoldError(f"leave-one-subject-out needs at least 2 subjects; the manifest has {len(subjects)}")
+    groups = np.array([c.subject for c in clips])
+    strata = np.array([c.dataset for c in clips])
+    if scheme == "kfold":
+        splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+        splits = splitter.split(np.zeros(len(clips)), strata, groups)
+    else:
+        splits = LeaveOneGroupOut().split(np.zeros(len(clips)), strata, groups)
+    assignment: dict[str, int] = {}
+    for fold, (_, test) in enumerate(splits):
+        if len(test) == 0:
+            raise FoldError(f"fold {fold} would have no test clips")
+        for subject in sorted(set(groups[test])):
+            if subject in assignment:
+                raise FoldError(f"subject {subject} would be in folds {assignment[subject]} and {fold}")
+            assignment[subject] = fold
+    missing = set(subjects) - set(assignment)
+    if missing:
+        raise FoldError(f"subjects {sorted(missing)} were given no fold")
+    return assignment
+
+
+def folds_document(clips: list[Clip], assignment: dict[str, int], scheme: str, k: int, seed: int) -> dict[str, Any]:
+    """What data/folds.json holds: the subject map and each fold's test subjects and clips."""
+    n = max(assignment.values()) + 1
+    folds = []
+    for fold in range(n):
+        test = [c for c in clips if assignment[c.subject] == fold]
+        folds.append({"fold": fold, "subjects": sorted({c.subject for c in test}),
+                      "clips": sorted(c.clip_id for c in test)})
+    return {"scheme": scheme, "k": n, "seed": seed if scheme == "kfold" else None,
+            "subjects": dict(sorted(assignment.items())), "folds": folds}
+
+
+def fold_table(clips: list[Clip], assignment: dict[str, int]) -> str:
+    """Clips (subjects) per fold and dataset, as printed by the fold-split stage."""
+    datasets = sorted({c.dataset for c in clips})
+    clip_count = Counter((assignment[c.subject], c.dataset) for c in clips)
+    people: dict[tuple[int, str], set[str]] = defaultdict(set)
+    for c in clips:
+        people[(assignment[c.subject], c.dataset)].add(c.subject)
+    lines = ["fold  " + "".join(f"{d:>20}" for d in datasets) + f"{'total':>16}"]
+    for fold in range(max(assignment.values()) + 1):
+        cells = "".join(f"{clip_count[(fold, d)]:>8} clips ({len(people[(fold, d)]):>2} subj)" for d in datasets)
+        total = sum(clip_count[(fold, d)] for d in datasets)
+        lines.append(f"{fold:>4}  {cells}{total:>10} clips")
+    return "\n".join(lines)

@@ -1,0 +1,152 @@
+"""Training one fold: frames streamed from the flow files, continuous targets, dvclive logs.
+
+The paper's settings are the reference (MSE, Adam, lr 1e-4, batch 128, 200 epochs); the
+defaults in params.yaml are smaller so the synthetic pipeline runs in minutes on a CPU.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import tempfile
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from apexspot import clipfiles
+from apexspot.datasets.manifest import Clip
+from apexspot.labels import continuous_labels
+
+
+@dataclass
+class TrainParams:
+    epochs: int = 8
+    batch_size: int = 128
+    learning_rate: float = 3e-4
+    frame_stride: int = 4  # train on every n-th frame: neighbours at 200 fps are near-copies
+    labels: str = "linear"  # linear | exponential
+    seed: int = 0
+
+    @classmethod
+    def from_params(cls, train: dict[str, Any]) -> "TrainParams":
+        p = cls(**{k: train[k] for k in cls.__dataclass_fields__ if k in train})
+        if p.epochs < 1 or p.batch_size < 1 or p.frame_stride < 1 or p.learning_rate <= 0:
+            raise ValueError(f"train params must be positive: {vars(p)}")
+        return p
+
+
+class FlowFrames(keras.utils.PyDataset):
+    """(flow frame, continuous target) batches read from data/flow/<clip>.npz on demand.
+
+    Each epoch the clips are shuffled into groups of `group` clips and frames are shuffled
+    within a group, so a batch mixes many clips while only about two groups of clips are
+    in memory at once: memory is bounded by `group`, not by the dataset.
+    """
+
+    def __init__(self, clips: list[Clip], flow_root: str | Path, batch_size: int, stride: int = 1,
+                 labels: str = "linear", shuffle: bool = False, seed: int = 0, group: int = 16) -> None:
+        super().__init__(workers=1, use_multiprocessing=False)
+        self.clips, self.root, self.batch_size, self.group = clips, Path(flow_root), batch_size, group
+        self.shuffle, self.rng = shuffle, np.random.default_rng(seed)
+        self.targets = [continuous_labels(c.onset, c.apex, c.offset, labels) for c in clips]
+        self.frames = [np.arange(0, c.n_frames, stride) for c in clips]
+        self.cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        self.order = self._order()
+
+    def _order(self) -> np.ndarray:
+        clip_order = self.rng.permutation(len(self.clips)) if self.shuffle else np.arange(len(self.clips))
+        parts = []
+        for start in range(0, len(clip_order), self.group):
+            items = np.array([(c, f) for c in clip_order[start:start + self.group] for f in self.frames[c]])
+            parts.append(items[self.rng.permutation(len(items))] if self.shuffle else items)
+        return np.concatenate(parts) if parts else np.zeros((0, 2), int)
+
+    def on_epoch_end(self) -> None:
+        if self.shuffle:
+            self.order = self._order()
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.order) / self.batch_size)
+
+    def flow(self, index: int) -> np.ndarray:
+        if index not in self.cache:
+            self.cache[index] = clipfiles.load(clipfiles.clip_file(self.root, self.clips[index].clip_id))["flow"]
+            while len(self.cache) > 2 * self.group:
+                self.cache.popitem(last=False)
+        return self.cache[index]
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        batch = self.order[i * self.batch_size:(i + 1) * self.batch_size]
+        x = np.stack([self.flow(c)[f] for c, f in batch]).astype(np.float32)
+        y = np.array([self.targets[c][f] for c, f in batch], np.float32)[:, None]
+        return x, y
+
+
+class LiveLogger(keras.callbacks.Callback):
+    """Per-epoch losses to dvclive; backend-neutral (dvclive's own Keras callback needs TensorFlow)."""
+
+    def __init__(self, live: Any) -> None:
+        super().__init__()
+        self.live = live
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        for name, value in (logs or {}).items():
+            self.live.log_metric(f"eval/{name[4:]}" if name.startswith("val_") else f"train/{name}", float(value))
+        self.live.next_step()
+
+
+def device_info() -> dict[str, str]:
+    """Backend, versions and the device training ran on, for the training log."""
+    backend = keras.backend.backend()
+    info = {"backend": backend, "keras": keras.__version__, "python": platform.python_version()}
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        info |= {"tensorflow": tf.__version__, "device": ", ".join(g.name for g in gpus) or "CPU"}
+    elif backend == "jax":
+        import jax
+
+        info |= {"jax": jax.__version__, "device": ", ".join(str(d) for d in jax.devices())}
+    elif backend == "torch":
+        import torch
+
+        info |= {"torch": torch.__version__,
+                 "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU"}
+    return info
+
+
+def make_deterministic(seed: int) -> None:
+    """Same seed, same weights on the CPU."""
+    keras.utils.set_random_seed(seed)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
+def save_model(model: keras.Model, path: Path) -> None:
+    """Save atomically: a half-written .keras file never sits at `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".keras", dir=path.parent)
+    os.close(fd)
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def train_fold(model: keras.Model, train: list[Clip], held_out: list[Clip], flow_root: str | Path,
+               p: TrainParams, live: Any) -> keras.callbacks.History:
+    """Fit one fold's model; the held-out fold's loss is logged each epoch, never used to select."""
+    batches = FlowFrames(train, flow_root, p.batch_size, p.frame_stride, p.labels, shuffle=True, seed=p.seed)
+    check = FlowFrames(held_out, flow_root, p.batch_size, p.frame_stride, p.labels)
+    model.compile(optimizer=keras.optimizers.Adam(p.learning_rate), loss="mse")
+    return model.fit(batches, validation_data=check, epochs=p.epochs, callbacks=[LiveLogger(live)], verbose=2)

@@ -1,0 +1,68 @@
+"""Streaming batches from flow files, and seeded training that repeats exactly on the CPU."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dvclive import Live
+
+from apexspot import clipfiles
+from apexspot.datasets.manifest import Clip
+from apexspot.labels import continuous_labels
+from apexspot.model import Variant, build_model
+from apexspot.training import FlowFrames, TrainParams, make_deterministic, train_fold
+
+
+def fake_clips(root: Path, n: int = 6, frames: int = 12) -> list[Clip]:
+    rng = np.random.default_rng(0)
+    clips = []
+    for i in range(n):
+        c = Clip(f"t/s{i}/c{i}", f"t-{i}", "t", f"c{i}", 100, 100 + 3 + i % 5, 100 + frames - 1, frames,
+                 "", "", "", "", "", "s", i + 2)
+        flow = rng.normal(size=(frames, 75, 75, 3)).astype(np.float16)
+        flow[:, 0, 0, 0] = i  # which clip
+        flow[:, 0, 1, 0] = np.arange(frames)  # which frame
+        clipfiles.save(clipfiles.clip_file(root, c.clip_id), flow=flow)
+        clips.append(c)
+    return clips
+
+
+def test_every_frame_once_per_epoch_with_its_target(tmp_path: Path) -> None:
+    clips = fake_clips(tmp_path)
+    ds = FlowFrames(clips, tmp_path, batch_size=5, stride=2, shuffle=True, seed=1, group=2)
+    for _ in range(2):
+        seen = []
+        for i in range(len(ds)):
+            x, y = ds[i]
+            assert x.dtype == np.float32 and x.shape[1:] == (75, 75, 3) and y.shape == (len(x), 1)
+            for xi, yi in zip(x, y):
+                c, f = int(xi[0, 0, 0]), int(xi[0, 1, 0])
+                seen.append((c, f))
+                clip = clips[c]
+                assert yi[0] == pytest.approx(continuous_labels(clip.onset, clip.apex, clip.offset)[f])
+            assert len(ds.cache) <= 2 * ds.group  # memory bounded by the group, not the dataset
+        assert sorted(seen) == [(c, f) for c in range(6) for f in range(0, 12, 2)]
+        ds.on_epoch_end()
+
+
+def tiny_training(tmp_path: Path, clips: list[Clip], run: str) -> tuple[list[float], list[np.ndarray]]:
+    p = TrainParams(epochs=2, batch_size=8, learning_rate=1e-3, frame_stride=3, seed=5)
+    make_deterministic(p.seed)
+    model = build_model(Variant(convs=3, norm="bn", attention=True))
+    live = Live(dir=str(tmp_path / run), save_dvc_exp=False, dvcyaml=False)
+    history = train_fold(model, clips[:4], clips[4:], tmp_path, p, live)
+    live.end()
+    return history.history["loss"] + history.history["val_loss"], model.get_weights()
+
+
+def test_same_seed_same_losses_and_weights(tmp_path: Path) -> None:
+    clips = fake_clips(tmp_path)
+    losses_a, weights_a = tiny_training(tmp_path, clips, "a")
+    losses_b, weights_b = tiny_training(tmp_path, clips, "b")
+    assert losses_a == losses_b
+    assert all(np.array_equal(a, b) for a, b in zip(weights_a, weights_b))
+    logged = (tmp_path / "a" / "plots" / "metrics" / "train" / "loss.tsv").read_text().splitlines()
+    assert logged[0].split("\t") == ["step", "loss"] and len(logged) == 3
+    assert (tmp_path / "a" / "plots" / "metrics" / "eval" / "loss.tsv").exists()
