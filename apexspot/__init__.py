@@ -1,3 +1,9 @@
 """apexspot: spot the apex frame of facial micro-expressions (CASME II, SAMM)."""
 
 __version__ = "0.1.0"
+
+import os as _os
+
+# TensorFlow's C++ start-up chatter (CUDA probing on CPU machines and the like) is not
+# for our users; set TF_CPP_MIN_LOG_LEVEL yourself to see it.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

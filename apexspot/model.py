@@ -17,8 +17,9 @@ Attention (Table 4), on X = the second pooling's output (4x4x256):
     conv 256 -> LRN -> maxpool 2 -> conv 512 -> LRN -> upsample x2 (bilinear)
     -> conv 256 -> LRN -> conv 256 -> sigmoid = M(X);   output X * (1 + M(X))
 
-Variants (paper Tables 5-8): 3, 4 or 5 conv layers (one, two or three of the 512 layers),
-LRN, BN or no normalisation after the first two convolutions, attention on or off.
+Variants (paper Tables 5-8): 3, 4 or 5 conv layers (one, two or three of the 512 layers);
+LRN after the first two convolutions (as Table 3), BN after every convolution, or no
+normalisation; attention on or off.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class LocalResponseNormalization(layers.Layer):
 @dataclass
 class Variant:
     convs: int = 5  # 3, 4 or 5
-    norm: str = "lrn"  # lrn | bn | none, after the first two convolutions
+    norm: str = "lrn"  # lrn (after conv 1-2, as Table 3) | bn (after every conv) | none
     attention: bool = True
     dropout: float = 0.0  # after each hidden FC layer (not in the paper's table)
 
@@ -79,7 +80,9 @@ def _norm(kind: str, name: str):
     if kind == "lrn":
         return LocalResponseNormalization(name=name)
     if kind == "bn":
-        return layers.BatchNormalization(name=name)
+        # Momentum 0.9, not Keras' 0.99: the moving statistics must settle within the few
+        # hundred steps of a short run, or inference sees untrained statistics.
+        return layers.BatchNormalization(momentum=0.9, name=name)
     return layers.Identity(name=name)
 
 
@@ -108,8 +111,10 @@ def build_model(variant: Variant, input_shape: tuple[int, int, int] = (75, 75, 3
     x = layers.MaxPooling2D(3, strides=2, name="pool2")(x)  # 4
     if variant.attention:
         x = attention_unit(x)
-    for i in range(variant.convs - 2):
-        x = layers.Conv2D(512, 3, padding="same", activation="relu", name=f"conv{i + 3}")(x)  # 4
+    for i in range(3, variant.convs + 1):
+        x = layers.Conv2D(512, 3, padding="same", activation="relu", name=f"conv{i}")(x)  # 4
+        if variant.norm == "bn":  # the BN rows of Tables 5-7 normalise every convolution
+            x = _norm("bn", f"norm{i}")(x)
     x = layers.MaxPooling2D(3, strides=1, name="pool3")(x)  # 2
     x = layers.Flatten(name="flatten")(x)
     for i in (1, 2):

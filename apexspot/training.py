@@ -149,4 +149,25 @@ def train_fold(model: keras.Model, train: list[Clip], held_out: list[Clip], flow
     batches = FlowFrames(train, flow_root, p.batch_size, p.frame_stride, p.labels, shuffle=True, seed=p.seed)
     check = FlowFrames(held_out, flow_root, p.batch_size, p.frame_stride, p.labels)
     model.compile(optimizer=keras.optimizers.Adam(p.learning_rate), loss="mse")
-    return model.fit(batches, validation_data=check, epochs=p.epochs, callbacks=[LiveLogger(live)], verbose=2)
+    history = model.fit(batches, validation_data=check, epochs=p.epochs, callbacks=[LiveLogger(live)], verbose=2)
+    recalibrate_batchnorm(model, batches)
+    return history
+
+
+def recalibrate_batchnorm(model: keras.Model, batches: keras.utils.PyDataset, steps: int = 20) -> None:
+    """Replace BN moving statistics by their average over `steps` training batches, final weights.
+
+    Moving averages taken during a short training mix in statistics of early, very
+    different weights, and inference with them is far off; population statistics of the
+    trained network ("precise BN") fix that. No-op for models without BatchNormalization.
+    """
+    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    if not norms:
+        return
+    saved = [layer.momentum for layer in norms]
+    for i in range(min(steps, len(batches))):
+        for layer in norms:
+            layer.momentum = i / (i + 1)  # running mean of the per-batch statistics
+        model(batches[i][0], training=True)
+    for layer, momentum in zip(norms, saved):
+        layer.momentum = momentum

@@ -66,3 +66,19 @@ def test_same_seed_same_losses_and_weights(tmp_path: Path) -> None:
     logged = (tmp_path / "a" / "plots" / "metrics" / "train" / "loss.tsv").read_text().splitlines()
     assert logged[0].split("\t") == ["step", "loss"] and len(logged) == 3
     assert (tmp_path / "a" / "plots" / "metrics" / "eval" / "loss.tsv").exists()
+
+
+def test_batchnorm_recalibration_sets_population_statistics(tmp_path: Path) -> None:
+    import keras
+
+    from apexspot.training import recalibrate_batchnorm
+
+    clips = fake_clips(tmp_path, n=2)
+    ds = FlowFrames(clips, tmp_path, batch_size=6, shuffle=False)
+    inputs = keras.Input((75, 75, 3))
+    bn = keras.layers.BatchNormalization(momentum=0.99)
+    model = keras.Model(inputs, bn(inputs))
+    recalibrate_batchnorm(model, ds, steps=len(ds))
+    frames = np.concatenate([ds[i][0] for i in range(len(ds))])
+    assert np.allclose(np.asarray(bn.moving_mean), frames.mean((0, 1, 2)), atol=1e-3)
+    assert bn.momentum == 0.99
