@@ -137,3 +137,12 @@ def load_model(path: str) -> keras.Model:
 def output_sizes(model: keras.Model) -> dict[str, tuple]:
     """Output shape (without batch) of each named layer, for the size tables."""
     return {layer.name: tuple(layer.output.shape[1:]) for layer in model.layers}
+
+
+def attention_mask(model: keras.Model, flow: np.ndarray) -> np.ndarray | None:
+    """M(X) averaged over channels (H x W), for one frame; None if the model has no attention."""
+    names = [layer.name for layer in model.layers]
+    if "attention_mask" not in names:
+        return None
+    probe = keras.Model(model.inputs, model.get_layer("attention_mask").output)
+    return np.asarray(probe(flow[:1], training=False))[0].mean(axis=-1)

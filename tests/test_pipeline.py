@@ -28,7 +28,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
 
 def test_repro_runs_every_stage(project: Project) -> None:
     done = project.dvc("repro")
-    assert {"ingest", "face-align", "flow", "fold-split", "train"} <= ran(done.stdout)
+    assert {"ingest", "face-align", "flow", "fold-split", "train", "evaluate"} <= ran(done.stdout)
     report = json.loads((project.path / "data/face_align_report.json").read_text())
     assert report["aligned"] == 2 and report["skipped"] == [] and report["detectors"] == {"mtcnn": 2}
     for clip in ("synthetic/sub01", "synthetic/sub02"):
@@ -52,6 +52,26 @@ def test_train_writes_a_model_and_a_dvclive_log_per_fold(project: Project) -> No
         assert params["variant"] == "lrn5_att" and params["device"] == "CPU" and params["fold"] == k
 
 
+def test_evaluate_writes_metrics_for_model_and_baselines(project: Project) -> None:
+    mae = json.loads((project.path / "metrics/mae.json").read_text())
+    assert mae["clips"] == 2
+    for name in ("model", "centre", "max_flow", "max_strain", "max_lbp"):
+        assert set(mae[name]) == {"mae", "median_ae", "within_5", "within_10", "mae_fold_std",
+                                  "mae_per_fold", "mae_per_dataset"}
+        assert set(mae[name]["mae_per_fold"]) == {"0", "1"} and set(mae[name]["mae_per_dataset"]) == {"synthetic"}
+    predictions = (project.path / "metrics/predictions.csv").read_text().splitlines()
+    assert predictions[0].split(",")[:7] == ["clip", "subject", "dataset", "fold", "onset", "offset", "apex"]
+    assert len(predictions) == 3
+    assert {p.name for p in (project.path / "metrics/plots").iterdir()} == {
+        "mae_per_fold.png", "score_curves.png", "error_distribution.png", "attention.png"}
+
+
+def test_plots_show_writes_html(project: Project) -> None:
+    project.dvc("plots", "show", "-o", "plots_html")
+    html = (project.path / "plots_html" / "index.html").read_text()
+    assert "fold_0/plots/metrics/train/loss.tsv" in html and "mae_per_fold.png" in html
+
+
 def test_second_repro_is_a_noop(project: Project) -> None:
     done = project.dvc("repro")
     assert ran(done.stdout) == set()
@@ -64,3 +84,19 @@ def test_changing_a_flow_param_does_not_rerun_face_align(project: Project) -> No
     assert "flow" in ran(done.stdout) and not {"ingest", "face-align", "fold-split"} & ran(done.stdout)
     flow_report = json.loads((project.path / "data/flow_report.json").read_text())
     assert flow_report["params"]["method"] == "dis"
+
+
+def test_an_experiment_with_another_variant_shows_both_maes(project: Project) -> None:
+    project.commit("baseline run")
+    project.dvc("exp", "run", "-n", "try-bn3", "-S", "variant=bn3")
+    table = json.loads(project.dvc("exp", "show", "--json").stdout)
+    rows = [r for top in table for r in [top] + [e for exp in top.get("experiments") or [] for e in exp["revs"]]]
+    seen = {}
+    for row in rows:
+        data = row["data"]
+        if data.get("name") == "workspace" or row.get("rev") == "workspace":
+            continue
+        variant = data["params"]["params.yaml"]["data"]["variant"]
+        seen[variant] = data["metrics"]["metrics/mae.json"]["data"]["model"]["mae"]
+    assert set(seen) == {"lrn5_att", "bn3"}, seen
+    assert all(isinstance(v, float) for v in seen.values())
