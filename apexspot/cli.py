@@ -36,6 +36,20 @@ def cmd_synthetic(args: argparse.Namespace) -> None:
     print(f"wrote {len(clips)} clips, {frames} frames to {out} in {time.perf_counter() - start:.1f} s")
 
 
+def cmd_ablate(args: argparse.Namespace) -> None:
+    """Run every variant in params.yaml as a DVC experiment and print the ablation table."""
+    from apexspot import ablation
+    from apexspot.params import load_params
+
+    variants = args.variants or list(load_params().get("variants") or {})
+    if not variants:
+        raise ApexspotError("params.yaml has no variants to ablate")
+    start = time.perf_counter()
+    table = ablation.run(variants, args.set, args.jobs)
+    print(table)
+    print(f"\n{len(variants)} experiments in {time.perf_counter() - start:.0f} s")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="apexspot", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -55,6 +69,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--jpeg-quality", type=int, default=90)
     s.add_argument("--workers", type=int, default=0, help="0 = one per core")
     s.set_defaults(func=cmd_synthetic)
+
+    s = sub.add_parser("ablate", help=cmd_ablate.__doc__)
+    s.add_argument("variants", nargs="*", help="variants to run (default: all in params.yaml)")
+    s.add_argument("-S", "--set", action="append", default=[], help="extra param override, as for dvc exp run")
+    s.add_argument("-j", "--jobs", type=int, default=1, help="experiments at a time")
+    s.set_defaults(func=cmd_ablate)
     return p
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -100,3 +101,13 @@ def test_an_experiment_with_another_variant_shows_both_maes(project: Project) ->
         seen[variant] = data["metrics"]["metrics/mae.json"]["data"]["model"]["mae"]
     assert set(seen) == {"lrn5_att", "bn3"}, seen
     assert all(isinstance(v, float) for v in seen.values())
+
+
+def test_ablate_runs_variants_as_experiments_from_the_cache(project: Project) -> None:
+    project.commit("before ablation")
+    done = project.run(sys.executable, "-m", "apexspot.cli", "ablate", "bn3", "bn4")
+    lines = done.stdout.splitlines()
+    assert lines[0] == "| variant | paper MAE | MAE | fold sd | median | within 5 | within 10 |"
+    assert lines[2].startswith("| bn3 | 15.88 | ") and lines[3].startswith("| bn4 | 15.57 | ")
+    assert "(no result)" not in done.stdout
+    assert lines[4].startswith("| centre of window (baseline) |")
