@@ -2,7 +2,6 @@
 
 import sys
 from collections import Counter
-from pathlib import Path
 
 from apexspot.atomic import atomic_dir, write_json
 from apexspot.datasets.manifest import read_manifest

@@ -1,7 +1,6 @@
 """DVC stage ingest: (synthetic data), sheets + frames -> data/manifest.csv, data/ingest_report.json."""
 
 import sys
-from pathlib import Path
 
 from apexspot.atomic import atomic_dir, write_csv, write_json
 from apexspot.datasets import sources, synthetic
