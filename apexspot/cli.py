@@ -50,6 +50,22 @@ def cmd_ablate(args: argparse.Namespace) -> None:
     print(f"\n{len(variants)} experiments in {time.perf_counter() - start:.0f} s")
 
 
+def cmd_spot(args: argparse.Namespace) -> None:
+    """Spot the apex in a video file or a folder of frames with the trained fold models."""
+    import json
+
+    from apexspot import spot
+
+    result = spot.spot(args.source, args.onset, args.offset, args.models)
+    if args.plot:
+        spot.plot(result, args.plot)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"apex at frame {result['apex']} of {result['onset']}..{result['offset']} "
+              f"({len(result['models'])} fold models, face by {result['detector']})")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="apexspot", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -69,6 +85,15 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--jpeg-quality", type=int, default=90)
     s.add_argument("--workers", type=int, default=0, help="0 = one per core")
     s.set_defaults(func=cmd_synthetic)
+
+    s = sub.add_parser("spot", help=cmd_spot.__doc__)
+    s.add_argument("source", help="a video file (anything OpenCV reads) or a folder of frames")
+    s.add_argument("--onset", type=int, help="first frame of the window (0-based; default: the first)")
+    s.add_argument("--offset", type=int, help="last frame of the window (default: the last)")
+    s.add_argument("--models", default="models", help="folder of fold_<k>.keras (default: models/)")
+    s.add_argument("--json", action="store_true", help="print the result as JSON")
+    s.add_argument("--plot", help="write the score curve with the apex marked to this PNG")
+    s.set_defaults(func=cmd_spot)
 
     s = sub.add_parser("ablate", help=cmd_ablate.__doc__)
     s.add_argument("variants", nargs="*", help="variants to run (default: all in params.yaml)")

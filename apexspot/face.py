@@ -194,13 +194,29 @@ class AlignedClip:
     reduction: int
 
 
+def onset_transform(onset: np.ndarray, where: str, detector: FaceDetector,
+                    p: AlignParams) -> tuple[Detection, np.ndarray]:
+    """The face on the onset frame and the one transform the whole clip gets."""
+    found = detector.detect(onset, p.views)
+    if found is None:
+        raise FrameError("no_face", f"no face found by MTCNN or the Haar cascade in {where}")
+    return found, similarity_transform(found.landmarks, p)
+
+
+def align_frames(images: list[np.ndarray], detector: FaceDetector, p: AlignParams) -> AlignedClip:
+    """The same alignment for frames already in memory (a video), first frame = onset."""
+    found, matrix = onset_transform(images[0], "the onset frame", detector, p)
+    grey = [cv2.cvtColor(im, cv2.COLOR_BGR2GRAY) if im.ndim == 3 else im for im in images]
+    out = np.stack([cv2.warpAffine(g, matrix, (p.size, p.size), flags=cv2.INTER_LINEAR,
+                                   borderMode=cv2.BORDER_REPLICATE) for g in grey])
+    return AlignedClip(out, found.landmarks, apply_transform(matrix, found.landmarks), matrix,
+                       found.detector, found.confidence, 1)
+
+
 def align_clip(paths: list[Path], detector: FaceDetector, p: AlignParams) -> AlignedClip:
     """Detect on the first (onset) frame, then warp every frame with that one transform."""
     onset = read_frame(paths[0], cv2.IMREAD_COLOR)
-    found = detector.detect(onset, p.views)
-    if found is None:
-        raise FrameError("no_face", f"no face found by MTCNN or the Haar cascade in {paths[0]}")
-    matrix = similarity_transform(found.landmarks, p)
+    found, matrix = onset_transform(onset, str(paths[0]), detector, p)
     r = reduction_for(matrix)
     reduced = for_reduced(matrix, r)
     height, width = onset.shape[:2]

@@ -125,7 +125,7 @@ def build_model(variant: Variant, input_shape: tuple[int, int, int] = (75, 75, 3
         x = layers.Dense(128, activation="relu", name=f"fc{i}")(x)
         if variant.dropout:
             x = layers.Dropout(variant.dropout, name=f"dropout{i}")(x)
-    outputs = layers.Dense(1, name="score")(x)
+    outputs = layers.Dense(1, dtype="float32", name="score")(x)  # float32 even under mixed precision
     return keras.Model(inputs, outputs, name=name)
 
 

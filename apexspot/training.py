@@ -31,13 +31,24 @@ class TrainParams:
     frame_stride: int = 4  # train on every n-th frame: neighbours at 200 fps are near-copies
     labels: str = "linear"  # linear | exponential
     seed: int = 0
+    mixed_precision: bool = False  # float16 compute on a GPU (float32 weights and output)
+    jit_compile: bool | str = "auto"  # XLA: true, false, or "auto" (Keras decides per backend)
 
     @classmethod
     def from_params(cls, train: dict[str, Any]) -> "TrainParams":
         p = cls(**{k: train[k] for k in cls.__dataclass_fields__ if k in train})
         if p.epochs < 1 or p.batch_size < 1 or p.frame_stride < 1 or p.learning_rate <= 0:
             raise ValueError(f"train params must be positive: {vars(p)}")
+        if p.jit_compile not in (True, False, "auto"):
+            raise ValueError(f"train.jit_compile must be true, false or auto, not {p.jit_compile!r}")
         return p
+
+
+def set_precision(mixed: bool) -> str:
+    """Keras' global dtype policy for the models built after this call."""
+    policy = "mixed_float16" if mixed else "float32"
+    keras.mixed_precision.set_global_policy(policy)
+    return policy
 
 
 class FlowFrames(keras.utils.PyDataset):
@@ -148,7 +159,7 @@ def train_fold(model: keras.Model, train: list[Clip], held_out: list[Clip], flow
     """Fit one fold's model; the held-out fold's loss is logged each epoch, never used to select."""
     batches = FlowFrames(train, flow_root, p.batch_size, p.frame_stride, p.labels, shuffle=True, seed=p.seed)
     check = FlowFrames(held_out, flow_root, p.batch_size, p.frame_stride, p.labels)
-    model.compile(optimizer=keras.optimizers.Adam(p.learning_rate), loss="mse")
+    model.compile(optimizer=keras.optimizers.Adam(p.learning_rate), loss="mse", jit_compile=p.jit_compile)
     history = model.fit(batches, validation_data=check, epochs=p.epochs, callbacks=[LiveLogger(live)], verbose=2)
     recalibrate_batchnorm(model, batches)
     return history

@@ -5,6 +5,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+import yaml
 from dvclive import Live
 
 from apexspot import clipfiles
@@ -14,7 +15,8 @@ from apexspot.errors import ApexspotError
 from apexspot.flow import FlowParams
 from apexspot.model import Variant, build_model
 from apexspot.params import load_params, section
-from apexspot.training import TrainParams, device_info, make_deterministic, save_model, train_fold
+from apexspot.training import (TrainParams, device_info, make_deterministic, save_model, set_precision,
+                               train_fold)
 
 
 def main() -> None:
@@ -28,7 +30,7 @@ def main() -> None:
     shape = (flow.size, flow.size, len(flow.channels))
     clips = [c for c in read_manifest("data/manifest.csv") if clipfiles.clip_file("data/flow", c.clip_id).exists()]
     folds = json.loads(Path("data/folds.json").read_text())["folds"]
-    device = device_info()
+    device = device_info() | {"precision": set_precision(p.mixed_precision)}
     print(f"train: variant {name} {asdict(variant)} on {device['device']} ({device['backend']})")
     with atomic_dir("models") as models, atomic_dir("metrics/train") as logs:
         for fold in folds:
@@ -44,6 +46,10 @@ def main() -> None:
             train_fold(model, train, held_out, "data/flow", p, live)
             live.end()
             save_model(model, models / f"fold_{k}.keras")
+        # What `apexspot spot` needs to prepare a new recording exactly as the training data.
+        (models / "params.yaml").write_text(yaml.safe_dump(
+            {"face": params.get("face"), "flow": params.get("flow"), "variant": name,
+             "variants": {name: params["variants"][name]}}, sort_keys=False))
 
 
 if __name__ == "__main__":

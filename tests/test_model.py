@@ -71,3 +71,18 @@ def test_bad_variant_is_refused() -> None:
         Variant.from_params({"convs": 6})
     with pytest.raises(ValueError, match="norm"):
         Variant.from_params({"norm": "group"})
+
+
+def test_mixed_precision_computes_in_float16_and_scores_in_float32() -> None:
+    from apexspot.training import set_precision
+
+    try:
+        assert set_precision(True) == "mixed_float16"
+        model = build_model(Variant(convs=3, norm="bn", attention=True))
+        assert model.get_layer("conv1").compute_dtype == "float16"
+        assert model.get_layer("conv1").variable_dtype == "float32"
+        out = model(np.zeros((2, 75, 75, 3), "float32"))
+        assert keras.backend.standardize_dtype(out.dtype) == "float32"
+    finally:
+        set_precision(False)
+    assert build_model(Variant()).get_layer("conv1").compute_dtype == "float32"

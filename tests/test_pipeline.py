@@ -44,12 +44,16 @@ def test_repro_runs_every_stage(project: Project) -> None:
 def test_train_writes_a_model_and_a_dvclive_log_per_fold(project: Project) -> None:
     folds = json.loads((project.path / "data/folds.json").read_text())
     assert folds["k"] == 2 and sorted(folds["subjects"]) == ["synthetic-01", "synthetic-02"]
-    assert sorted(p.name for p in (project.path / "models").iterdir()) == ["fold_0.keras", "fold_1.keras"]
+    assert sorted(p.name for p in (project.path / "models").iterdir()) == ["fold_0.keras", "fold_1.keras",
+                                                                           "params.yaml"]
+    kept = yaml.safe_load((project.path / "models/params.yaml").read_text())
+    assert kept["flow"]["size"] == 75 and kept["face"]["size"] == 128 and kept["variant"] == "lrn5_att"
     for k in (0, 1):
         log = project.path / f"metrics/train/fold_{k}"
         assert len((log / "plots/metrics/train/loss.tsv").read_text().splitlines()) == 2  # header + 1 epoch
         params = yaml.safe_load((log / "params.yaml").read_text())
         assert params["variant"] == "lrn5_att" and params["device"] == "CPU" and params["fold"] == k
+        assert params["precision"] == "float32" and params["tensorflow"] and params["keras"]
 
 
 def test_evaluate_writes_metrics_for_model_and_baselines(project: Project) -> None:
@@ -110,3 +114,13 @@ def test_ablate_runs_variants_as_experiments_from_the_cache(project: Project) ->
     assert lines[2].startswith("| bn3 | 15.88 | ") and lines[3].startswith("| bn4 | 15.57 | ")
     assert "(no result)" not in done.stdout
     assert lines[4].startswith("| centre of window (baseline) |")
+
+
+def test_ci_repro_script_writes_the_report_it_would_post(project: Project) -> None:
+    project.commit("before ci")
+    done = project.run("bash", "ci/repro.sh", "--variants", "bn3", "--report", "report.md", "--base", "HEAD")
+    report = (project.path / "report.md").read_text()
+    assert report.startswith("## apexspot: apex MAE (frames)")
+    assert "### Workspace against `HEAD`" in report and "### Experiments" in report
+    assert "ci-bn3" in report and "model.mae" in report and "centre.mae" in report
+    assert "wrote report.md" in done.stderr

@@ -1,0 +1,120 @@
+"""`apexspot spot`: the trained spotter on a recording of your own.
+
+The recording goes through the pipeline's own face alignment and flow, with the params the
+models were trained with (models/params.yaml, written by the train stage), and every fold
+model scores it; their scores are averaged and the apex is spotted as in evaluation.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import yaml
+
+from apexspot.errors import ApexspotError
+from apexspot.evaluation import SpotParams, model_scores
+from apexspot.face import AlignParams, FaceDetector, FrameError, align_frames, read_frame
+from apexspot.flow import FlowParams, clip_flow
+from apexspot.spotting import apex_index
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
+
+
+def natural_key(path: Path) -> list:
+    """img2 before img10."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.name)]
+
+
+def read_recording(source: str | Path) -> list[np.ndarray]:
+    """Every frame of a video file (anything OpenCV reads) or of a folder of images, in order."""
+    source = Path(source)
+    if source.is_dir():
+        paths = sorted((p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=natural_key)
+        if not paths:
+            raise ApexspotError(f"{source}: no image files in this folder")
+        try:
+            return [read_frame(p, cv2.IMREAD_COLOR) for p in paths]
+        except FrameError as err:
+            raise ApexspotError(err.detail) from None
+    if not source.is_file():
+        raise ApexspotError(f"{source}: no such video file or folder")
+    video = cv2.VideoCapture(str(source))
+    frames = []
+    while video.isOpened():
+        ok, frame = video.read()
+        if not ok:
+            break
+        frames.append(frame)
+    video.release()
+    if not frames:
+        raise ApexspotError(f"{source}: OpenCV cannot read any frame from this file (not a video it can decode)")
+    return frames
+
+
+def load_settings(models: Path, project: Path = Path("params.yaml")) -> dict[str, Any]:
+    """Face and flow params the models were trained with (models/params.yaml, written by the
+    train stage); the spotting rule from the project's params.yaml when there is one."""
+    settings: dict[str, Any] = {}
+    for path in (project, models / "params.yaml"):  # the model folder's own params win
+        if path.exists():
+            settings |= {k: v for k, v in (yaml.safe_load(path.read_text()) or {}).items() if v is not None}
+    if "face" not in settings or "flow" not in settings:
+        raise ApexspotError(f"no face/flow params in {models / 'params.yaml'} or {project}")
+    return settings
+
+
+def model_files(models: Path) -> list[Path]:
+    files = sorted(models.glob("fold_*.keras"), key=natural_key) if models.is_dir() else []
+    if not files:
+        raise ApexspotError(f"{models}: no trained models (fold_<k>.keras); run `dvc repro` first")
+    return files
+
+
+def spot(source: str | Path, onset: int | None = None, offset: int | None = None,
+         models: str | Path = "models") -> dict[str, Any]:
+    """Apex of the recording between `onset` and `offset` (0-based frame positions, inclusive)."""
+    from apexspot.model import load_model
+
+    models = Path(models)
+    files = model_files(models)
+    settings = load_settings(models)
+    frames = read_recording(source)
+    onset = 0 if onset is None else onset
+    offset = len(frames) - 1 if offset is None else offset
+    if not 0 <= onset < offset < len(frames):
+        raise ApexspotError(f"onset {onset} and offset {offset} must satisfy 0 <= onset < offset <= "
+                            f"{len(frames) - 1} (the recording has {len(frames)} frames)")
+    window = frames[onset:offset + 1]
+    try:
+        aligned = align_frames(window, FaceDetector(), AlignParams.from_params(settings.get("face") or {}))
+    except FrameError as err:
+        raise ApexspotError(f"{source}: {err.detail}") from None
+    flow = clip_flow(aligned.frames, aligned.aligned_landmarks, FlowParams.from_params(settings.get("flow") or {}))
+    scores = np.mean([model_scores(load_model(str(f)), flow.flow) for f in files], axis=0)
+    rule = SpotParams.from_params(settings.get("spot") or {})
+    return {"source": str(source), "onset": onset, "offset": offset,
+            "apex": onset + apex_index(scores, rule.method, rule.window),
+            "frames": len(frames), "models": [f.name for f in files], "detector": aligned.detector,
+            "scores": [round(float(s), 6) for s in scores]}
+
+
+def plot(result: dict[str, Any], path: str | Path) -> None:
+    """The averaged score curve with the apex marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    frames = np.arange(result["onset"], result["offset"] + 1)
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    ax.plot(frames, result["scores"], label=f"mean score of {len(result['models'])} fold models")
+    ax.axvline(result["apex"], color="red", linestyle=":", label=f"apex {result['apex']}")
+    ax.set_xlabel("frame")
+    ax.set_title(Path(result["source"]).name)
+    ax.legend(fontsize=8)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)

@@ -1,0 +1,94 @@
+"""`apexspot spot` on a recording of one's own: a video file or a folder of frames."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import yaml
+
+from apexspot.datasets import synthetic
+from apexspot.model import Variant, build_model
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("spot")
+    subjects, clips = synthetic.sample_dataset(2, 1, seed=4)
+    spec = clips[1]
+    spec.onset, spec.apex, spec.offset, spec.blink_start = 100, 112, 130, -1
+    frames = synthetic.render_clip(subjects[1], spec)
+    folder = root / "frames"
+    folder.mkdir()
+    for i, frame in enumerate(frames):
+        cv2.imwrite(str(folder / f"frame{i}.png"), frame)
+    video = root / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 25, (640, 480))
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    models = root / "models"
+    models.mkdir()
+    rng = np.random.default_rng(0)
+    for k in (0, 1):  # tiny trained models: a few steps on random flow
+        model = build_model(Variant(convs=3, norm="none", attention=False))
+        model.compile(optimizer="adam", loss="mse")
+        model.fit(rng.normal(size=(16, 75, 75, 3)).astype("float32"), rng.random((16, 1)).astype("float32"),
+                  epochs=2, verbose=0)
+        model.save(models / f"fold_{k}.keras")
+    (models / "params.yaml").write_text(yaml.safe_dump({
+        "face": {"size": 128, "margin": 0.32, "eye_line": 0.35, "views": 1},
+        "flow": {"method": "farneback", "channels": ["u", "v", "magnitude"], "size": 75, "scale": 4.0}}))
+    return {"root": root, "folder": folder, "video": video, "models": models, "n": len(frames)}
+
+
+def spot(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "apexspot.cli", "spot", *args], cwd=cwd,
+                          capture_output=True, text=True)
+
+
+def test_spot_a_video_with_json_and_plot(recording: dict) -> None:
+    plot = recording["root"] / "curve.png"
+    done = spot(str(recording["video"]), "--models", str(recording["models"]), "--onset", "2",
+                "--offset", "25", "--json", "--plot", str(plot), cwd=recording["root"])
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["frames"] == recording["n"] and (result["onset"], result["offset"]) == (2, 25)
+    assert 2 <= result["apex"] <= 25 and len(result["scores"]) == 24
+    assert result["models"] == ["fold_0.keras", "fold_1.keras"]
+    assert cv2.imread(str(plot)).shape[2] == 3
+
+
+def test_spot_a_folder_of_frames(recording: dict) -> None:
+    done = spot(str(recording["folder"]), "--models", str(recording["models"]), cwd=recording["root"])
+    assert done.returncode == 0, done.stderr
+    apex = int(done.stdout.split("apex at frame ")[1].split()[0])
+    assert 0 <= apex < recording["n"]
+
+
+@pytest.mark.parametrize("case,message", [
+    ("no_models", "no trained models"),
+    ("bad_video", "OpenCV cannot read any frame"),
+    ("no_face", "no face found"),
+    ("outside", "must satisfy 0 <= onset < offset"),
+])
+def test_spot_errors(recording: dict, tmp_path: Path, case: str, message: str) -> None:
+    source, models, extra = str(recording["video"]), str(recording["models"]), []
+    if case == "no_models":
+        models = str(tmp_path)
+    elif case == "bad_video":
+        (tmp_path / "broken.mp4").write_bytes(b"not a video at all")
+        source = str(tmp_path / "broken.mp4")
+    elif case == "no_face":
+        for i in range(4):
+            cv2.imwrite(str(tmp_path / f"f{i}.png"), np.full((240, 320, 3), 120, np.uint8))
+        source = str(tmp_path)
+    else:
+        extra = ["--onset", "5", "--offset", str(recording["n"] + 10)]
+    done = spot(source, "--models", models, *extra, cwd=recording["root"])
+    assert done.returncode != 0 and message in done.stderr and "Traceback" not in done.stderr
