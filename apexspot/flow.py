@@ -11,6 +11,7 @@ follows the head and leaves the expression in the residual.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
@@ -77,10 +78,15 @@ def head_motion(flow: np.ndarray, mask: np.ndarray, step: int = 3) -> np.ndarray
     return matrix
 
 
+@lru_cache(maxsize=8)
+def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    return yy, xx
+
+
 def remove_head_motion(flow: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """Flow minus the displacement the head motion `matrix` gives each pixel."""
-    h, w = flow.shape[:2]
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    yy, xx = _grid(*flow.shape[:2])
     gx = matrix[0, 0] * xx + matrix[0, 1] * yy + matrix[0, 2] - xx
     gy = matrix[1, 0] * xx + matrix[1, 1] * yy + matrix[1, 2] - yy
     return flow - np.stack([gx, gy], -1).astype(np.float32)
