@@ -16,6 +16,9 @@ from typing import Any
 import cv2
 import numpy as np
 
+from apexspot import clipfiles
+from apexspot.workers import worker_state
+
 LANDMARKS = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")  # image-left first
 
 # Where the five landmarks sit inside a Haar box, as fractions of its width/height
@@ -239,9 +242,6 @@ def detector_state(min_confidence: float) -> dict[str, Any]:
 
 def align_to_file(job: tuple[Any, Path, AlignParams]) -> dict[str, Any]:
     """Align one manifest clip and save it; a bad frame or no face becomes a skip record."""
-    from apexspot import clipfiles
-    from apexspot.workers import worker_state
-
     clip, out_root, p = job
     paths = [clip.frame_path(f) for f in range(clip.onset, clip.offset + 1)]
     try:

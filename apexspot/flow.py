@@ -18,6 +18,9 @@ from typing import Any, Callable
 import cv2
 import numpy as np
 
+from apexspot import clipfiles
+from apexspot.workers import worker_state
+
 METHODS = ("farneback", "dis", "tvl1")
 CHANNELS = ("u", "v", "magnitude", "strain")
 
@@ -170,9 +173,6 @@ def preview_sheet(frames: np.ndarray, apex_index: int, uv: np.ndarray, title: st
 
 def flow_to_file(job: tuple[Any, Path, Path, Path | None, FlowParams]) -> dict[str, Any]:
     """Flow for one aligned clip, saved as float16; optionally a preview PNG of its apex."""
-    from apexspot import clipfiles
-    from apexspot.workers import worker_state
-
     clip, aligned_root, out_root, preview_dir, p = job
     source = clipfiles.clip_file(aligned_root, clip.clip_id)
     try:

@@ -29,30 +29,48 @@ def natural_key(path: Path) -> list:
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.name)]
 
 
-def read_recording(source: str | Path) -> list[np.ndarray]:
-    """Every frame of a video file (anything OpenCV reads) or of a folder of images, in order."""
+def window(onset: int | None, offset: int | None, length: int) -> tuple[int, int]:
+    """The inclusive window, defaulting to the whole recording, or an error naming the bounds."""
+    onset = 0 if onset is None else onset
+    offset = length - 1 if offset is None else offset
+    if not 0 <= onset < offset < length:
+        raise ApexspotError(f"onset {onset} and offset {offset} must satisfy 0 <= onset < offset <= "
+                            f"{length - 1} (the recording has {length} frames)")
+    return onset, offset
+
+
+def read_window(source: str | Path, onset: int | None = None,
+                offset: int | None = None) -> tuple[list[np.ndarray], int, int, int]:
+    """(frames onset..offset, recording length, onset, offset) of a video file (anything OpenCV
+    reads) or a folder of images. Only the window's frames are kept in memory: a minute at
+    200 fps is 12,000 frames."""
     source = Path(source)
     if source.is_dir():
         paths = sorted((p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=natural_key)
         if not paths:
             raise ApexspotError(f"{source}: no image files in this folder")
+        onset, offset = window(onset, offset, len(paths))
         try:
-            return [read_frame(p, cv2.IMREAD_COLOR) for p in paths]
+            return [read_frame(p, cv2.IMREAD_COLOR) for p in paths[onset:offset + 1]], len(paths), onset, offset
         except FrameError as err:
             raise ApexspotError(err.detail) from None
     if not source.is_file():
         raise ApexspotError(f"{source}: no such video file or folder")
     video = cv2.VideoCapture(str(source))
-    frames = []
+    first, last = onset or 0, offset
+    frames, length = [], 0
     while video.isOpened():
         ok, frame = video.read()
         if not ok:
             break
-        frames.append(frame)
+        if first <= length and (last is None or length <= last):
+            frames.append(frame)
+        length += 1
     video.release()
-    if not frames:
+    if length == 0:
         raise ApexspotError(f"{source}: OpenCV cannot read any frame from this file (not a video it can decode)")
-    return frames
+    onset, offset = window(onset, offset, length)
+    return frames, length, onset, offset
 
 
 def load_settings(models: Path, project: Path = Path("params.yaml")) -> dict[str, Any]:
@@ -82,15 +100,9 @@ def spot(source: str | Path, onset: int | None = None, offset: int | None = None
     models = Path(models)
     files = model_files(models)
     settings = load_settings(models)
-    frames = read_recording(source)
-    onset = 0 if onset is None else onset
-    offset = len(frames) - 1 if offset is None else offset
-    if not 0 <= onset < offset < len(frames):
-        raise ApexspotError(f"onset {onset} and offset {offset} must satisfy 0 <= onset < offset <= "
-                            f"{len(frames) - 1} (the recording has {len(frames)} frames)")
-    window = frames[onset:offset + 1]
+    frames, length, onset, offset = read_window(source, onset, offset)
     try:
-        aligned = align_frames(window, FaceDetector(), AlignParams.from_params(settings.get("face") or {}))
+        aligned = align_frames(frames, FaceDetector(), AlignParams.from_params(settings.get("face") or {}))
     except FrameError as err:
         raise ApexspotError(f"{source}: {err.detail}") from None
     flow = clip_flow(aligned.frames, aligned.aligned_landmarks, FlowParams.from_params(settings.get("flow") or {}))
@@ -98,7 +110,7 @@ def spot(source: str | Path, onset: int | None = None, offset: int | None = None
     rule = SpotParams.from_params(settings.get("spot") or {})
     return {"source": str(source), "onset": onset, "offset": offset,
             "apex": onset + apex_index(scores, rule.method, rule.window),
-            "frames": len(frames), "models": [f.name for f in files], "detector": aligned.detector,
+            "frames": length, "models": [f.name for f in files], "detector": aligned.detector,
             "scores": [round(float(s), 6) for s in scores]}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Iterable, Iterator
 
@@ -16,18 +17,19 @@ def worker_state() -> dict[str, Any]:
     return _state
 
 
-def _init(setup: Callable[..., dict[str, Any]], args: tuple) -> None:
+def _init(setup: Callable[..., dict[str, Any]] | None, args: tuple) -> None:
     _state.clear()
-    _state.update(setup(*args))
+    if setup is not None:
+        _state.update(setup(*args))
 
 
 def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def map_clips(work: Callable[[Any], dict], jobs: Iterable[Any], setup: Callable[..., dict[str, Any]],
-              setup_args: tuple = (), workers: int = 0, desc: str = "clips") -> Iterator[dict]:
-    """Run `work(job)` for every job, yielding results as they finish.
+def map_clips(work: Callable[[Any], Any], jobs: Iterable[Any], setup: Callable[..., dict[str, Any]] | None = None,
+              setup_args: tuple = (), workers: int = 0, desc: str = "clips", progress: bool = True) -> Iterator[Any]:
+    """Run `work(job)` for every job, yielding the results in job order.
 
     Memory holds one clip per worker: jobs are small records and workers write their own
     outputs. Workers are forked before `setup` runs, so heavy imports (TensorFlow for
@@ -35,7 +37,7 @@ def map_clips(work: Callable[[Any], dict], jobs: Iterable[Any], setup: Callable[
     """
     jobs = list(jobs)
     workers = min(workers or cores(), max(len(jobs), 1))
-    bar = tqdm(total=len(jobs), desc=desc, unit="clip")
+    bar = tqdm(total=len(jobs), desc=desc, unit="clip", disable=not progress)
     try:
         if workers == 1:
             _init(setup, setup_args)
@@ -50,3 +52,10 @@ def map_clips(work: Callable[[Any], dict], jobs: Iterable[Any], setup: Callable[
                 bar.update()
     finally:
         bar.close()
+
+
+def split(results: list[dict]) -> tuple[list[dict], list[dict], dict[str, int]]:
+    """(done, skipped, skips per reason) of per-clip results; a skip carries a `reason`."""
+    done = [r for r in results if "reason" not in r]
+    skipped = sorted((r for r in results if "reason" in r), key=lambda r: r["clip_id"])
+    return done, skipped, dict(Counter(r["reason"] for r in skipped))

@@ -8,7 +8,7 @@ from apexspot.datasets.manifest import read_manifest
 from apexspot.errors import ApexspotError
 from apexspot.face import AlignParams, align_to_file, detector_state
 from apexspot.params import load_params, section
-from apexspot.workers import map_clips
+from apexspot.workers import map_clips, split
 
 
 def main() -> None:
@@ -19,12 +19,11 @@ def main() -> None:
         jobs = [(clip, out, p) for clip in clips]
         results = list(map_clips(align_to_file, jobs, detector_state, (p.min_confidence,),
                                  params.get("workers", 0), desc="face-align"))
-    aligned = [r for r in results if "reason" not in r]
-    skipped = [r for r in results if "reason" in r]
+    aligned, skipped, by_reason = split(results)
     report = {
         "aligned": len(aligned),
-        "skipped": sorted(skipped, key=lambda r: r["clip_id"]),
-        "skipped_by_reason": dict(Counter(r["reason"] for r in skipped)),
+        "skipped": skipped,
+        "skipped_by_reason": by_reason,
         "detectors": dict(Counter(r["detector"] for r in aligned)),
         "params": vars(p),
     }

@@ -1,7 +1,6 @@
 """DVC stage flow: data/aligned -> data/flow/<clip>.npz, data/flow_report.json, data/flow_preview/."""
 
 import sys
-from collections import Counter
 from pathlib import Path
 
 from apexspot import clipfiles
@@ -10,7 +9,7 @@ from apexspot.datasets.manifest import read_manifest
 from apexspot.errors import ApexspotError
 from apexspot.flow import FlowParams, flow_state, flow_to_file
 from apexspot.params import load_params, section
-from apexspot.workers import map_clips
+from apexspot.workers import map_clips, split
 
 
 def main() -> None:
@@ -24,11 +23,10 @@ def main() -> None:
         jobs = [(c, Path("data/aligned"), out, preview if c.clip_id in previews else None, p) for c in clips]
         results = list(map_clips(flow_to_file, jobs, flow_state, (p.method,), params.get("workers", 0),
                                  desc=f"flow ({p.method})"))
-    done = [r for r in results if "reason" not in r]
-    skipped = [r for r in results if "reason" in r]
+    done, skipped, by_reason = split(results)
     write_json("data/flow_report.json", {
         "clips": len(done), "frames": sum(r["frames"] for r in done),
-        "skipped": skipped, "skipped_by_reason": dict(Counter(r["reason"] for r in skipped)),
+        "skipped": skipped, "skipped_by_reason": by_reason,
         "params": vars(p), "previews": sorted(previews),
         "normalisation": f"flow = displacement in pixels of the {p.size}x{p.size} grid x {p.scale}",
     })

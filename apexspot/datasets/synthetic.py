@@ -20,7 +20,6 @@ import io
 import os
 import re
 import zipfile
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -29,7 +28,8 @@ import cv2
 import numpy as np
 import openpyxl
 import pandas as pd
-from tqdm import tqdm
+
+from apexspot.workers import map_clips
 
 FRAME_W, FRAME_H = 640, 480
 FPS = 200
@@ -435,17 +435,8 @@ def generate(root: str | Path, subjects: int, clips_per_subject: int, seed: int,
     by_index = {p.index: p for p in people}
     jobs = [(root / FRAMES_DIR / f"sub{c.subject:02d}" / c.filename, by_index[c.subject], c, jpeg_quality)
             for c in clips]
-    workers = workers or os.cpu_count() or 1
-    bar = tqdm(total=len(jobs), desc="synthetic clips", unit="clip", disable=not progress)
-    if workers == 1:
-        for job in jobs:
-            _write_clip(job)
-            bar.update()
-    else:
-        with ProcessPoolExecutor(workers) as pool:
-            for _ in pool.map(_write_clip, jobs):
-                bar.update()
-    bar.close()
+    for _ in map_clips(_write_clip, jobs, workers=workers, desc="synthetic clips", progress=progress):
+        pass
     write_sheet(root / SHEET, clips)
     truth = pd.DataFrame([asdict(c) | {"action_units": c.action_units, "emotion": c.emotion} for c in clips])
     truth.to_csv(root / TRUTH, index=False)
