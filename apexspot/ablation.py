@@ -1,14 +1,14 @@
-"""The paper's ablation table (Table 8), made by DVC experiments: one per variant in params.yaml.
+"""The paper's ablation table (Table 8) and our variant, made by DVC experiments.
 
-Everything runs through DVC itself: each variant is queued as a named experiment
-(`dvc exp run --queue -n ablate-<variant> -S variant=<variant>`), the queue is run, and the
-comparison is read back from `dvc exp show --json`. Stages whose inputs did not change
-(ingest, face-align, flow, fold-split) come from DVC's cache in every experiment.
+Each variant is queued as a named experiment (`dvc exp run --queue -n ablate-<variant>
+-S variant=<variant>`), the queue is run, and the results are read back with
+`dvc.api.exp_show`. Stages whose inputs did not change (ingest, face-align, flow,
+fold-split) come from DVC's cache in every experiment. An experiment that failed is
+reported as failed, never with another experiment's numbers.
 """
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from typing import Any
@@ -19,64 +19,83 @@ PREFIX = "ablate-"
 PAPER_MAE = {"bn3": 15.88, "bn4": 15.57, "bn5": 15.20, "lrn5": 15.17, "lrn5_att": 14.90}
 
 
-def dvc(*args: str, capture: bool = False) -> str:
-    # DVC's own progress goes to stderr, so stdout carries only the table.
-    done = subprocess.run([sys.executable, "-m", "dvc", *args], text=True, check=False,
-                          stdout=subprocess.PIPE if capture else sys.stderr,
-                          stderr=subprocess.PIPE if capture else None)
-    if done.returncode != 0:
-        detail = (done.stderr or "").strip()[-2000:] if capture else "see the output above"
-        raise ApexspotError(f"`dvc {' '.join(args)}` failed ({done.returncode}): {detail}")
-    return done.stdout or ""
+def dvc(*args: str) -> int:
+    """Run a DVC command; its output goes to stderr so stdout carries only the table."""
+    return subprocess.run([sys.executable, "-m", "dvc", *args], stdout=sys.stderr, check=False).returncode
 
 
-def queue(variants: list[str], overrides: list[str]) -> None:
-    """Queue one named experiment per variant; an older run of the same name is replaced."""
-    existing = set(experiment_rows(json.loads(dvc("exp", "show", "--json", capture=True) or "[]")))
+def queue(variants: list[str], overrides: list[str], existing: set[str]) -> None:
+    """Queue one named experiment per variant; an older run of the same name is removed first."""
     stale = [f"{PREFIX}{v}" for v in variants if f"{PREFIX}{v}" in existing]
-    if stale:
-        dvc("exp", "remove", *stale)
+    if stale and dvc("exp", "remove", *stale) != 0:
+        raise ApexspotError(f"`dvc exp remove {' '.join(stale)}` failed (see above)")
     for variant in variants:
         sets = [arg for o in overrides for arg in ("-S", o)]
-        dvc("exp", "run", "--queue", "-n", f"{PREFIX}{variant}", "-S", f"variant={variant}", *sets)
+        if dvc("exp", "run", "--queue", "-n", f"{PREFIX}{variant}", "-S", f"variant={variant}", *sets) != 0:
+            raise ApexspotError(f"could not queue the experiment for variant {variant!r} (see above)")
 
 
-def experiment_rows(table: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """name -> data of every experiment in `dvc exp show --json`."""
-    rows = {}
-    for commit in table:
-        for exp in commit.get("experiments") or []:
-            for rev in exp.get("revs") or []:
-                name = rev.get("name") or (rev.get("data") or {}).get("name")
-                if name and rev.get("data"):
-                    rows[name] = rev["data"]
-    return rows
+def experiments() -> dict[str, dict[str, Any]]:
+    """Experiment name -> its row of `dvc.api.exp_show` (metrics and params flattened)."""
+    import dvc.api
+
+    return {row["Experiment"]: row for row in dvc.api.exp_show() if row.get("Experiment")}
 
 
-def markdown_table(rows: dict[str, dict[str, Any]], variants: list[str]) -> str:
-    """Variant rows (ours beside the paper's MAE) and one row for the centre-of-window baseline."""
-    lines = ["| variant | paper MAE | MAE | fold sd | median | within 5 | within 10 |",
+def metric(row: dict[str, Any], name: str) -> Any:
+    """A metric of a row, whatever prefix exp_show gave its column (e.g. metrics/mae.json:)."""
+    for key, value in row.items():
+        if key == name or key.endswith(":" + name):
+            return value
+    return None
+
+
+def result(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The figures of a finished experiment, or None if it failed or has no metrics."""
+    if row is None or str(row.get("State") or "").lower() in ("failed", "queued", "running"):
+        return None
+    figures = {k: metric(row, k) for k in (
+        "model.mae", "model.mae_ci_low", "model.mae_ci_high", "model.median_ae", "model.within_5",
+        "centre.mae", "centre.mae_ci_low", "centre.mae_ci_high", "model_minus_centre.mean",
+        "model_minus_centre.ci_low", "model_minus_centre.ci_high", "model_minus_centre.verdict", "clips")}
+    return figures if isinstance(figures["model.mae"], (int, float)) else None
+
+
+def markdown_table(rows: dict[str, dict[str, Any]], variants: list[str]) -> tuple[str, list[str]]:
+    """(the table, the variants whose experiment failed). One row per variant, then the centre."""
+    lines = ["| variant | paper MAE | MAE [95% CI] | median | within 5 | model − centre [95% CI] | vs centre |",
              "|---|---|---|---|---|---|---|"]
-    centre = None
+    failed, centre = [], None
     for variant in variants:
-        data = rows.get(f"{PREFIX}{variant}")
-        metrics = ((data or {}).get("metrics") or {}).get("metrics/mae.json", {}).get("data")
-        if not metrics:
-            lines.append(f"| {variant} | {PAPER_MAE.get(variant, '')} | (no result) | | | | |")
+        r = result(rows.get(f"{PREFIX}{variant}"))
+        if r is None:
+            failed.append(variant)
+            lines.append(f"| {variant} | {PAPER_MAE.get(variant, '')} | **failed** (no result) | | | | |")
             continue
-        lines.append(_row(variant, PAPER_MAE.get(variant, ""), metrics["model"]))
-        centre = centre or metrics["centre"]
+        centre = centre or r
+        lines.append(
+            f"| {variant} | {PAPER_MAE.get(variant, '')} | {r['model.mae']:.2f} [{r['model.mae_ci_low']:.2f}, "
+            f"{r['model.mae_ci_high']:.2f}] | {r['model.median_ae']:.1f} | {r['model.within_5']:.2f} "
+            f"| {r['model_minus_centre.mean']:+.2f} [{r['model_minus_centre.ci_low']:+.2f}, "
+            f"{r['model_minus_centre.ci_high']:+.2f}] | {words(r['model_minus_centre.verdict'])} |")
     if centre:
-        lines.append(_row("centre of window (baseline)", "", centre))
-    return "\n".join(lines)
+        lines.append(f"| centre of window (baseline) | | {centre['centre.mae']:.2f} [{centre['centre.mae_ci_low']:.2f}, "
+                     f"{centre['centre.mae_ci_high']:.2f}] | | | 0 | |")
+    return "\n".join(lines), failed
 
 
-def _row(name: str, paper: Any, m: dict[str, Any]) -> str:
-    return (f"| {name} | {paper} | {m['mae']:.2f} | {m['mae_fold_std']:.2f} | {m['median_ae']:.1f} "
-            f"| {m['within_5']:.2f} | {m['within_10']:.2f} |")
+def words(verdict: Any) -> str:
+    return {"better": "significantly better", "worse": "significantly worse"}.get(
+        str(verdict), "not significantly different")
 
 
 def run(variants: list[str], overrides: list[str], jobs: int = 1) -> str:
-    queue(variants, overrides)
-    dvc("exp", "run", "--run-all", "--jobs", str(jobs))
-    return markdown_table(experiment_rows(json.loads(dvc("exp", "show", "--json", capture=True))), variants)
+    """Queue, run and tabulate; raises (after the table is printed) if any experiment failed."""
+    queue(variants, overrides, set(experiments()))
+    code = dvc("exp", "run", "--run-all", "--jobs", str(jobs))
+    table, failed = markdown_table(experiments(), variants)
+    print(table)
+    if failed or code != 0:
+        raise ApexspotError(f"{len(failed)} experiment(s) failed: {', '.join(failed) or '(see above)'}; "
+                            "`dvc queue logs <name>` shows why")
+    return table

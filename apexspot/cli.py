@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
-from apexspot.errors import ApexspotError
+from apexspot.config import SyntheticSource
+from apexspot.errors import ApexspotError, run_stage
 
 
 def cmd_sheet(args: argparse.Namespace) -> None:
@@ -29,24 +29,20 @@ def cmd_synthetic(args: argparse.Namespace) -> None:
     out = Path(args.out)
     if out.exists() and any(out.iterdir()):
         raise ApexspotError(f"{out}: folder exists and is not empty")
+    s = SyntheticSource(**{k: v for k, v in vars(args).items() if k in SyntheticSource.model_fields and v is not None})
     start = time.perf_counter()
-    clips = synthetic.generate(out, args.subjects, args.clips_per_subject, args.seed, args.jpeg_quality,
-                               workers=args.workers)
+    clips = synthetic.generate(out, s.subjects, s.clips_per_subject, s.seed, s.jpeg_quality, workers=args.workers)
     frames = sum(c.offset - c.onset + 1 for c in clips)
     print(f"wrote {len(clips)} clips, {frames} frames to {out} in {time.perf_counter() - start:.1f} s")
 
 
 def cmd_ablate(args: argparse.Namespace) -> None:
     """Run every variant in params.yaml as a DVC experiment and print the ablation table."""
-    from apexspot import ablation
-    from apexspot.params import load_params
+    from apexspot import ablation, config
 
-    variants = args.variants or list(load_params().get("variants") or {})
-    if not variants:
-        raise ApexspotError("params.yaml has no variants to ablate")
+    variants = args.variants or list(config.load().variants)
     start = time.perf_counter()
-    table = ablation.run(variants, args.set, args.jobs)
-    print(table)
+    ablation.run(variants, args.set, args.jobs)
     print(f"\n{len(variants)} experiments in {time.perf_counter() - start:.0f} s")
 
 
@@ -79,10 +75,10 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("synthetic", help=cmd_synthetic.__doc__)
     s.add_argument("out")
-    s.add_argument("--subjects", type=int, default=10)
-    s.add_argument("--clips-per-subject", type=int, default=4)
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--jpeg-quality", type=int, default=90)
+    s.add_argument("--subjects", type=int, help=f"default {SyntheticSource().subjects}")
+    s.add_argument("--clips-per-subject", type=int, help=f"default {SyntheticSource().clips_per_subject}")
+    s.add_argument("--seed", type=int, help="default 0")
+    s.add_argument("--jpeg-quality", type=int, help=f"default {SyntheticSource().jpeg_quality}")
     s.add_argument("--workers", type=int, default=0, help="0 = one per core")
     s.set_defaults(func=cmd_synthetic)
 
@@ -105,10 +101,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
-    try:
-        args.func(args)
-    except ApexspotError as err:
-        sys.exit(f"apexspot {args.command}: error: {err}")
+    run_stage(f"apexspot {args.command}", lambda: args.func(args))
 
 
 if __name__ == "__main__":

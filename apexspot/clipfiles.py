@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from apexspot.errors import ApexspotError
 
 
 def clip_file(root: str | Path, clip_id: str) -> Path:
@@ -15,19 +16,17 @@ def clip_file(root: str | Path, clip_id: str) -> Path:
 
 
 def save(path: Path, **arrays: np.ndarray) -> None:
-    """Write arrays to `path` atomically (temp file, then rename)."""
+    """One clip's arrays (inside a stage output: DVC removes it if the stage fails)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npz", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    np.savez(path, **arrays)
 
 
 def load(path: Path) -> dict[str, np.ndarray]:
-    """All arrays of a clip file; never unpickles."""
-    with np.load(path, allow_pickle=False) as data:
-        return {k: data[k] for k in data.files}
+    """All arrays of a clip file; never unpickles, and names the file when it cannot be read."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except FileNotFoundError:
+        raise ApexspotError(f"{path}: missing (rerun the pipeline with `dvc repro`)") from None
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
+        raise ApexspotError(f"{path}: not a readable clip file ({str(err).splitlines()[0]})") from None

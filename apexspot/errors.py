@@ -1,5 +1,8 @@
 """Errors a user can act on: each message names the file, sheet, row or clip at fault."""
 
+import sys
+from typing import Callable
+
 
 class ApexspotError(Exception):
     """Base class; the CLI and stage scripts print these without a traceback."""
@@ -15,3 +18,11 @@ class DefectError(ApexspotError):
 
 class ParamsError(ApexspotError):
     """A params.yaml value that is missing or out of range."""
+
+
+def run_stage(name: str, main: Callable[[], None]) -> None:
+    """Run a stage or CLI command; an error a user can act on becomes one line on stderr."""
+    try:
+        main()
+    except ApexspotError as err:
+        sys.exit(f"{name}: error: {err}")

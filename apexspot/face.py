@@ -15,8 +15,11 @@ from typing import Any
 
 import cv2
 import numpy as np
+import simplejpeg
 
 from apexspot import clipfiles
+from apexspot.config import AlignParams
+from apexspot.datasets.manifest import Skipped
 from apexspot.workers import worker_state
 
 LANDMARKS = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")  # image-left first
@@ -40,23 +43,6 @@ class Detection:
     landmarks: np.ndarray  # 5 x 2, in LANDMARKS order
     confidence: float
     detector: str  # "mtcnn" or "haar"
-
-
-@dataclass
-class AlignParams:
-    size: int = 128  # output is size x size
-    margin: float = 0.32  # eye centres sit this fraction of `size` in from the left/right edges
-    eye_line: float = 0.35  # the eye line sits this fraction of `size` below the top
-    min_confidence: float = 0.9  # MTCNN detections below this are ignored
-    views: int = 4  # 1, 2 (+ mirror) or 4 (+ 0.8x, 1.25x): MTCNN views whose landmarks are averaged
-
-    @classmethod
-    def from_params(cls, face: dict[str, Any]) -> "AlignParams":
-        p = cls(**{k: face[k] for k in ("size", "margin", "eye_line", "min_confidence", "views")
-                     if k in face})
-        if not 0 < p.margin < 0.5 or not 0 < p.eye_line < 1 or p.size < 16 or p.views not in (1, 2, 4):
-            raise ValueError("face params: need size >= 16, 0 < margin < 0.5, 0 < eye_line < 1, views 1, 2 or 4")
-        return p
 
 
 class FaceDetector:
@@ -149,19 +135,34 @@ def apply_transform(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
     return points @ matrix[:, :2].T + matrix[:, 2]
 
 
-def read_frame(path: Path, flags: int = cv2.IMREAD_GRAYSCALE) -> np.ndarray:
-    """Decode one JPEG/PNG frame, or raise FrameError naming the file and what is wrong."""
+def read_frame(path: Path, color: bool = False, reduction: int = 1) -> np.ndarray:
+    """Decode one frame (grey, or BGR with `color`), or raise FrameError naming the file.
+
+    JPEGs are decoded strictly (simplejpeg): libjpeg only warns about data damaged in the
+    middle of a file and returns a partly grey picture, which would be aligned and turned
+    into flow as if it were a face. Bytes after the end marker are ignored, as by every
+    viewer. `reduction` 2 or 4 decodes at 1/2 or 1/4 size in the DCT domain.
+    """
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         raise FrameError("missing_frame", f"{path} does not exist") from None
     except OSError as err:
         raise FrameError("unreadable_frame", f"{path}: {err.strerror}") from None
-    if path.suffix.lower() in (".jpg", ".jpeg") and not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
-        raise FrameError("corrupt_frame", f"{path} is a truncated or corrupt JPEG")
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    if data[:2] == b"\xff\xd8":
+        try:
+            height, width, _, _ = simplejpeg.decode_jpeg_header(data)
+            return np.squeeze(simplejpeg.decode_jpeg(
+                data, "BGR" if color else "GRAY", min_factor=reduction,
+                min_height=-(-height // reduction), min_width=-(-width // reduction)), axis=2 if not color else ())
+        except ValueError as err:
+            raise FrameError("corrupt_frame", f"{path} is a damaged JPEG ({err})") from None
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR if color else cv2.IMREAD_GRAYSCALE)
     if image is None:
         raise FrameError("corrupt_frame", f"{path} cannot be decoded as an image")
+    if reduction > 1:
+        image = cv2.resize(image, (-(-image.shape[1] // reduction), -(-image.shape[0] // reduction)),
+                           interpolation=cv2.INTER_AREA)
     return image
 
 
@@ -172,10 +173,7 @@ def reduction_for(matrix: np.ndarray) -> int:
     pixels a full-size warp would alias; the face loses nothing at the output size.
     """
     shrink = 1 / np.linalg.norm(matrix[:, 0])  # frame pixels per aligned pixel
-    return next(r for r in (4, 2, 1) if r <= shrink)
-
-
-REDUCED = {1: cv2.IMREAD_GRAYSCALE, 2: cv2.IMREAD_REDUCED_GRAYSCALE_2, 4: cv2.IMREAD_REDUCED_GRAYSCALE_4}
+    return next((r for r in (4, 2) if r <= shrink), 1)
 
 
 def for_reduced(matrix: np.ndarray, r: int) -> np.ndarray:
@@ -203,7 +201,15 @@ def onset_transform(onset: np.ndarray, where: str, detector: FaceDetector,
     found = detector.detect(onset, p.views)
     if found is None:
         raise FrameError("no_face", f"no face found by MTCNN or the Haar cascade in {where}")
-    return found, similarity_transform(found.landmarks, p)
+    marks = np.asarray(found.landmarks, float)
+    iod = float(np.linalg.norm(marks[1] - marks[0])) if marks.shape == (5, 2) else 0.0
+    if not np.all(np.isfinite(marks)) or iod < 2:
+        raise FrameError("unusable_face", f"the face found in {where} has degenerate landmarks")
+    target_iod = (1 - 2 * p.margin) * p.size
+    if iod < target_iod:
+        raise FrameError("face_too_small", f"the face in {where} has its eyes {iod:.0f} px apart; the aligned "
+                         f"{p.size}x{p.size} frame needs at least {target_iod:.0f} (lower face.size)")
+    return found, similarity_transform(marks, p)
 
 
 def align_frames(images: list[np.ndarray], detector: FaceDetector, p: AlignParams) -> AlignedClip:
@@ -218,14 +224,14 @@ def align_frames(images: list[np.ndarray], detector: FaceDetector, p: AlignParam
 
 def align_clip(paths: list[Path], detector: FaceDetector, p: AlignParams) -> AlignedClip:
     """Detect on the first (onset) frame, then warp every frame with that one transform."""
-    onset = read_frame(paths[0], cv2.IMREAD_COLOR)
+    onset = read_frame(paths[0], color=True)
     found, matrix = onset_transform(onset, str(paths[0]), detector, p)
     r = reduction_for(matrix)
     reduced = for_reduced(matrix, r)
     height, width = onset.shape[:2]
     out = np.empty((len(paths), p.size, p.size), np.uint8)
     for i, path in enumerate(paths):
-        image = read_frame(path, REDUCED[r])
+        image = read_frame(path, reduction=r)
         if abs(image.shape[0] * r - height) >= r or abs(image.shape[1] * r - width) >= r:
             raise FrameError("wrong_frame_size",
                              f"{path} is {image.shape[1] * r}x{image.shape[0] * r}, the onset frame {width}x{height}")
@@ -247,7 +253,9 @@ def align_to_file(job: tuple[Any, Path, AlignParams]) -> dict[str, Any]:
     try:
         aligned = align_clip(paths, worker_state()["detector"], p)
     except FrameError as err:
-        return {"clip_id": clip.clip_id, "reason": err.reason, "detail": err.detail}
+        return Skipped.of(clip, "face-align", err.reason, err.detail)
+    except Exception as err:  # noqa: BLE001  one odd clip must not take down the stage
+        return Skipped.of(clip, "face-align", "alignment_failed", f"{type(err).__name__}: {err}")
     clipfiles.save(
         clipfiles.clip_file(out_root, clip.clip_id),
         frames=aligned.frames, frame_numbers=np.arange(clip.onset, clip.offset + 1, dtype=np.int32),

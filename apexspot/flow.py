@@ -10,7 +10,7 @@ follows the head and leaves the expression in the residual.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
@@ -19,29 +19,12 @@ import cv2
 import numpy as np
 
 from apexspot import clipfiles
+from apexspot.config import FlowParams
+from apexspot.datasets.manifest import Skipped
+from apexspot.errors import ApexspotError
 from apexspot.workers import worker_state
 
 METHODS = ("farneback", "dis", "tvl1")
-CHANNELS = ("u", "v", "magnitude", "strain")
-
-
-@dataclass
-class FlowParams:
-    method: str = "farneback"
-    channels: list[str] = field(default_factory=lambda: ["u", "v", "magnitude"])
-    size: int = 75  # network input is size x size
-    scale: float = 4.0  # stored value = displacement in output-grid pixels x scale
-    remove_global: bool = True
-
-    @classmethod
-    def from_params(cls, flow: dict[str, Any]) -> "FlowParams":
-        p = cls(**{k: flow[k] for k in ("method", "channels", "size", "scale", "remove_global") if k in flow})
-        if p.method not in METHODS:
-            raise ValueError(f"flow.method must be one of {', '.join(METHODS)}, not {p.method!r}")
-        bad = [c for c in p.channels if c not in CHANNELS]
-        if bad or not p.channels:
-            raise ValueError(f"flow.channels must be a list drawn from {', '.join(CHANNELS)}; got {p.channels}")
-        return p
 
 
 def flow_function(method: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
@@ -135,7 +118,16 @@ def clip_flow(frames: np.ndarray, landmarks: np.ndarray, p: FlowParams,
         flow = compute(frames[0], frames[t])
         if p.remove_global:
             head[t] = head_motion(flow, mask)
-            flow = remove_head_motion(flow, head[t])
+            if p.stabilise:
+                # Frame t warped back onto the onset by the head motion, and flow again: the
+                # flow methods are most accurate for small displacements, so what is left
+                # is the expression, not the error of a large head displacement.
+                back = cv2.warpAffine(frames[t], head[t], frames[t].shape[::-1],
+                                      flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+                flow = compute(frames[0], back)
+                flow = remove_head_motion(flow, head_motion(flow, mask))
+            else:
+                flow = remove_head_motion(flow, head[t])
         out[t] = channels(flow, p.channels, p.size)
     return ClipFlow(out * p.scale, head)
 
@@ -178,8 +170,10 @@ def flow_to_file(job: tuple[Any, Path, Path, Path | None, FlowParams]) -> dict[s
     try:
         aligned = clipfiles.load(source)
         frames, marks = aligned["frames"], aligned["aligned_landmarks"]
-    except (OSError, ValueError, KeyError) as err:
-        return {"clip_id": clip.clip_id, "reason": "unreadable_aligned_clip", "detail": f"{source}: {err}"}
+    except ApexspotError as err:
+        return Skipped.of(clip, "flow", "unreadable_aligned_clip", str(err))
+    except KeyError as err:
+        return Skipped.of(clip, "flow", "unreadable_aligned_clip", f"{source}: no array {err}")
     compute = worker_state()["compute"]
     result = clip_flow(frames, marks, p, compute)
     clipfiles.save(

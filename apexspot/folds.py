@@ -2,8 +2,10 @@
 
 Neighbouring frames at 200 fps are near-copies and a person's face is the same in every
 clip, so splitting by clip or by frame puts the test subject in the training set and
-inflates every number. Folds are made by scikit-learn's group splitters with the subject
-as the group; k-fold is stratified by dataset so CASME II and SAMM are spread evenly.
+inflates every number. Folds are made by scikit-learn's group splitters with the clip's
+identity as the group (the subject in CASME II and SAMM; the photograph in the synthetic
+set, where several subjects are made from one face); k-fold is stratified by dataset so
+CASME II and SAMM are spread evenly.
 """
 
 from __future__ import annotations
@@ -25,16 +27,16 @@ class FoldError(ApexspotError):
 
 
 def make_folds(clips: list[Clip], scheme: str = "kfold", k: int = 5, seed: int = 0) -> dict[str, int]:
-    """subject id -> fold number (0-based)."""
+    """identity (the subject, for real data) -> fold number (0-based)."""
     if scheme not in SCHEMES:
         raise FoldError(f"folds.scheme must be kfold or loso, not {scheme!r}")
-    subjects = sorted({c.subject for c in clips})
+    subjects = sorted({c.identity for c in clips})
     if scheme == "kfold" and len(subjects) < k:
-        raise FoldError(f"{k}-fold split needs at least {k} subjects; the manifest has {len(subjects)} "
-                        f"({', '.join(subjects)}). Lower folds.k or add data.")
+        raise FoldError(f"folds.k = {k} needs at least {k} subjects (distinct faces); the clips have "
+                        f"{len(subjects)} ({', '.join(subjects[:10])}). Lower folds.k or add data.")
     if scheme == "loso" and len(subjects) < 2:
-        raise FoldError(f"leave-one-subject-out needs at least 2 subjects; the manifest has {len(subjects)}")
-    groups = np.array([c.subject for c in clips])
+        raise FoldError(f"leave-one-subject-out needs at least 2 subjects; the clips have {len(subjects)}")
+    groups = np.array([c.identity for c in clips])
     strata = np.array([c.dataset for c in clips])
     if scheme == "kfold":
         splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
@@ -60,20 +62,22 @@ def folds_document(clips: list[Clip], assignment: dict[str, int], scheme: str, k
     n = max(assignment.values()) + 1
     folds = []
     for fold in range(n):
-        test = [c for c in clips if assignment[c.subject] == fold]
+        test = [c for c in clips if assignment[c.identity] == fold]
         folds.append({"fold": fold, "subjects": sorted({c.subject for c in test}),
                       "clips": sorted(c.clip_id for c in test)})
+    subjects = {c.subject: assignment[c.identity] for c in clips}
     return {"scheme": scheme, "k": n, "seed": seed if scheme == "kfold" else None,
-            "subjects": dict(sorted(assignment.items())), "folds": folds}
+            "subjects": dict(sorted(subjects.items())), "identities": dict(sorted(assignment.items())),
+            "folds": folds}
 
 
 def fold_table(clips: list[Clip], assignment: dict[str, int]) -> str:
     """Clips (subjects) per fold and dataset, as printed by the fold-split stage."""
     datasets = sorted({c.dataset for c in clips})
-    clip_count = Counter((assignment[c.subject], c.dataset) for c in clips)
+    clip_count = Counter((assignment[c.identity], c.dataset) for c in clips)
     people: dict[tuple[int, str], set[str]] = defaultdict(set)
     for c in clips:
-        people[(assignment[c.subject], c.dataset)].add(c.subject)
+        people[(assignment[c.identity], c.dataset)].add(c.subject)
     lines = ["fold  " + "".join(f"{d:>20}" for d in datasets) + f"{'total':>16}"]
     for fold in range(max(assignment.values()) + 1):
         cells = "".join(f"{clip_count[(fold, d)]:>8} clips ({len(people[(fold, d)]):>2} subj)" for d in datasets)

@@ -24,15 +24,15 @@ normalisation; attention on or off.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 from keras import layers, ops
 
-NORMS = ("lrn", "bn", "none")
-
+from apexspot.config import Variant
+from apexspot.errors import ApexspotError
 
 @keras.saving.register_keras_serializable(package="apexspot")
 class LocalResponseNormalization(layers.Layer):
@@ -63,21 +63,6 @@ class LocalResponseNormalization(layers.Layer):
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "depth_radius": self.depth_radius, "bias": self.bias,
                 "alpha": self.alpha, "beta": self.beta}
-
-
-@dataclass
-class Variant:
-    convs: int = 5  # 3, 4 or 5
-    norm: str = "lrn"  # lrn (after conv 1-2, as Table 3) | bn (after every conv) | none
-    attention: bool = True
-    dropout: float = 0.0  # after each hidden FC layer (not in the paper's table)
-
-    @classmethod
-    def from_params(cls, spec: dict[str, Any]) -> "Variant":
-        v = cls(**{k: spec[k] for k in ("convs", "norm", "attention", "dropout") if k in spec})
-        if v.convs not in (3, 4, 5) or v.norm not in NORMS or not 0 <= v.dropout < 1:
-            raise ValueError(f"variant needs convs 3|4|5, norm lrn|bn|none, 0 <= dropout < 1; got {asdict(v)}")
-        return v
 
 
 def _norm(kind: str, name: str):
@@ -129,9 +114,13 @@ def build_model(variant: Variant, input_shape: tuple[int, int, int] = (75, 75, 3
     return keras.Model(inputs, outputs, name=name)
 
 
-def load_model(path: str) -> keras.Model:
-    """A trained fold model; safe_mode refuses arbitrary code in the file."""
-    return keras.saving.load_model(path, safe_mode=True, compile=False)
+def load_model(path: str | Path) -> keras.Model:
+    """A trained fold model; safe_mode refuses arbitrary code (a Lambda layer's bytecode)."""
+    try:
+        return keras.saving.load_model(str(path), safe_mode=True, compile=False)
+    except Exception as err:  # noqa: BLE001  Keras raises ValueError, OSError, TypeError, zip errors...
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ApexspotError(f"{path}: not a model this version of apexspot can load safely: {first[:300]}") from None
 
 
 def output_sizes(model: keras.Model) -> dict[str, tuple]:

@@ -39,17 +39,17 @@ def mae_per_fold(report: dict[str, Any], predictors: list[str], path: Path) -> N
 
 def pick_clips(predictions: pd.DataFrame) -> list[tuple[str, str]]:
     """(label, clip id) of the best, median and worst clip by the model's error."""
-    ranked = predictions.sort_values(["error", "clip"]).reset_index(drop=True)
+    ranked = predictions.sort_values(["error", "clip_id"]).reset_index(drop=True)
     picks = [("best", 0), ("median", len(ranked) // 2), ("worst", len(ranked) - 1)]
-    return [(label, str(ranked.loc[i, "clip"])) for label, i in picks]
+    return [(label, str(ranked.loc[i, "clip_id"])) for label, i in picks]
 
 
 def score_curves(predictions: pd.DataFrame, scores: pd.DataFrame, path: Path) -> None:
     picks = pick_clips(predictions)
     fig, axes = plt.subplots(1, len(picks), figsize=(5 * len(picks), 3.5), squeeze=False)
     for ax, (label, clip) in zip(axes[0], picks):
-        s = scores[scores["clip"] == clip]
-        row = predictions[predictions["clip"] == clip].iloc[0]
+        s = scores[scores["clip_id"] == clip]
+        row = predictions[predictions["clip_id"] == clip].iloc[0]
         ax.plot(s["frame"], s["score"], label="predicted score")
         ax.plot(s["frame"], s["target"], "--", label="target")
         ax.axvline(row["apex"], color="green", label=f"true apex {row['apex']}")

@@ -7,11 +7,9 @@ defaults in params.yaml are smaller so the synthetic pipeline runs in minutes on
 from __future__ import annotations
 
 import math
-import os
 import platform
 import tempfile
 from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,29 +17,10 @@ import keras
 import numpy as np
 
 from apexspot import clipfiles
+from apexspot.files import reproducible_zip
+from apexspot.config import TrainParams
 from apexspot.datasets.manifest import Clip
 from apexspot.labels import continuous_labels
-
-
-@dataclass
-class TrainParams:
-    epochs: int = 8
-    batch_size: int = 128
-    learning_rate: float = 3e-4
-    frame_stride: int = 4  # train on every n-th frame: neighbours at 200 fps are near-copies
-    labels: str = "linear"  # linear | exponential
-    seed: int = 0
-    mixed_precision: bool = False  # float16 compute on a GPU (float32 weights and output)
-    jit_compile: bool | str = "auto"  # XLA: true, false, or "auto" (Keras decides per backend)
-
-    @classmethod
-    def from_params(cls, train: dict[str, Any]) -> "TrainParams":
-        p = cls(**{k: train[k] for k in cls.__dataclass_fields__ if k in train})
-        if p.epochs < 1 or p.batch_size < 1 or p.frame_stride < 1 or p.learning_rate <= 0:
-            raise ValueError(f"train params must be positive: {vars(p)}")
-        if p.jit_compile not in (True, False, "auto"):
-            raise ValueError(f"train.jit_compile must be true, false or auto, not {p.jit_compile!r}")
-        return p
 
 
 def set_precision(mixed: bool) -> str:
@@ -142,16 +121,16 @@ def make_deterministic(seed: int) -> None:
 
 
 def save_model(model: keras.Model, path: Path) -> None:
-    """Save atomically: a half-written .keras file never sits at `path`."""
+    """Weights and architecture only (no optimizer state: a third of the size), and bytes
+    that depend only on them (no save date, fixed zip times), so DVC's hash of `models`
+    changes only when the weights do."""
+    bare = keras.models.clone_model(model)
+    bare.set_weights(model.get_weights())
+    with tempfile.TemporaryDirectory() as tmp:
+        bare.save(Path(tmp) / "model.keras")
+        data = (Path(tmp) / "model.keras").read_bytes()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".keras", dir=path.parent)
-    os.close(fd)
-    try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    path.write_bytes(reproducible_zip(data, {"metadata.json": [(rb'"date_saved": "[^"]*"', b'"date_saved": ""')]}))
 
 
 def train_fold(model: keras.Model, train: list[Clip], held_out: list[Clip], flow_root: str | Path,

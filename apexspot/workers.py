@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
-from collections import Counter
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Iterable, Iterator
 
@@ -17,7 +18,19 @@ def worker_state() -> dict[str, Any]:
     return _state
 
 
-def _init(setup: Callable[..., dict[str, Any]] | None, args: tuple) -> None:
+def _die_with_parent() -> None:
+    """Ask Linux to end this worker when the stage process dies, even by SIGKILL: a killed
+    stage then leaves no orphaned workers holding a detector and a core each."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: workers end when their queue closes
+        pass
+
+
+def _init(setup: Callable[..., dict[str, Any]] | None, args: tuple, worker: bool = True) -> None:
+    if worker:
+        _die_with_parent()
     _state.clear()
     if setup is not None:
         _state.update(setup(*args))
@@ -40,7 +53,7 @@ def map_clips(work: Callable[[Any], Any], jobs: Iterable[Any], setup: Callable[.
     bar = tqdm(total=len(jobs), desc=desc, unit="clip", disable=not progress)
     try:
         if workers == 1:
-            _init(setup, setup_args)
+            _init(setup, setup_args, worker=False)
             for job in jobs:
                 yield work(job)
                 bar.update()
@@ -52,10 +65,3 @@ def map_clips(work: Callable[[Any], Any], jobs: Iterable[Any], setup: Callable[.
                 bar.update()
     finally:
         bar.close()
-
-
-def split(results: list[dict]) -> tuple[list[dict], list[dict], dict[str, int]]:
-    """(done, skipped, skips per reason) of per-clip results; a skip carries a `reason`."""
-    done = [r for r in results if "reason" not in r]
-    skipped = sorted((r for r in results if "reason" in r), key=lambda r: r["clip_id"])
-    return done, skipped, dict(Counter(r["reason"] for r in skipped))

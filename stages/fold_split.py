@@ -1,26 +1,30 @@
-"""DVC stage fold-split: data/manifest.csv -> data/folds.json (subject -> fold)."""
+"""DVC stage fold-split: the clips that reached the flow stage -> data/folds.json (subject -> fold)."""
 
-import sys
+from collections import Counter
 
-from apexspot.atomic import write_json
+from apexspot import config
 from apexspot.datasets.manifest import read_manifest
-from apexspot.errors import ApexspotError
+from apexspot.errors import run_stage
+from apexspot.files import write_json
 from apexspot.folds import fold_table, folds_document, make_folds
-from apexspot.params import load_params, section
+from apexspot.records import surviving, survivors
 
 
 def main() -> None:
-    p = section(load_params(), "folds")
-    clips = read_manifest("data/manifest.csv")
-    scheme, k, seed = p.get("scheme", "kfold"), int(p.get("k", 5)), int(p.get("seed", 0))
-    assignment = make_folds(clips, scheme, k, seed)
-    write_json("data/folds.json", folds_document(clips, assignment, scheme, k, seed))
-    print(f"fold-split: {scheme}, {max(assignment.values()) + 1} folds, {len(assignment)} subjects")
+    p = config.load().folds
+    clips = surviving(read_manifest("data/manifest.csv"), "data/flow_report.json")
+    _, dropped = survivors("data/flow_report.json")
+    if dropped:
+        print(f"fold-split: {len(dropped)} manifest clip(s) did not reach the flow stage and are not split: "
+              + ", ".join(f"{n} {reason}" for reason, n in Counter(s.reason for s in dropped).most_common()))
+        for s in dropped:
+            print(f"  {s.clip_id} ({s.stage}): {s.reason}: {s.detail}")
+    assignment = make_folds(clips, p.scheme, p.k, p.seed)
+    write_json("data/folds.json", folds_document(clips, assignment, p.scheme, p.k, p.seed))
+    print(f"fold-split: {p.scheme}, {max(assignment.values()) + 1} folds, {len(assignment)} groups, "
+          f"{len(clips)} clips")
     print(fold_table(clips, assignment))
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except ApexspotError as err:
-        sys.exit(f"fold-split: error: {err}")
+    run_stage("fold-split", main)

@@ -1,26 +1,23 @@
 """DVC stage ingest: (synthetic data), sheets + frames -> data/manifest.csv, data/ingest_report.json."""
 
-import sys
-
-from apexspot.atomic import atomic_dir, write_csv, write_json
+from apexspot import config
 from apexspot.datasets import sources, synthetic
 from apexspot.datasets.manifest import to_frame
-from apexspot.errors import ApexspotError
-from apexspot.params import load_params, section
+from apexspot.errors import ApexspotError, run_stage
+from apexspot.files import fresh_dir, write_csv, write_json
 
 
 def main() -> None:
-    params = load_params()
-    data = section(params, "data")
+    params = config.load()
+    data = params.data
     names = sources.selected_sources(data)
-    synth = data.get("synthetic") or {}
-    with atomic_dir(synth.get("root", "data/synthetic")) as tmp:
-        if "synthetic" in names:
-            synthetic.generate(tmp, synth["subjects"], synth["clips_per_subject"], synth["seed"],
-                               synth.get("jpeg_quality", 90), workers=params.get("workers", 0))
+    root = fresh_dir(data.synthetic.root)
+    if "synthetic" in names:
+        s = data.synthetic
+        synthetic.generate(root, s.subjects, s.clips_per_subject, s.seed, s.jpeg_quality, workers=params.workers)
     verdicts = sources.collect(data)
     print(sources.summary(verdicts))
-    write_json("data/ingest_report.json", sources.report(verdicts, names, sources.policy(data)))
+    write_json("data/ingest_report.json", sources.report(verdicts, names, data.on_defect))
     if not verdicts.kept:
         raise ApexspotError("no usable clips: every clip was skipped (see data/ingest_report.json)")
     write_csv("data/manifest.csv", to_frame(verdicts.kept))
@@ -28,7 +25,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except ApexspotError as err:
-        sys.exit(f"ingest: error: {err}")
+    run_stage("ingest", main)

@@ -1,59 +1,55 @@
-"""DVC stage train: data/flow + data/folds.json -> models/fold_<k>.keras, metrics/train/fold_<k>/ (dvclive)."""
+"""DVC stage train: data/flow + data/folds.json -> models/fold_<k>.keras (+ .json), metrics/train/ (dvclive)."""
 
 import json
-import sys
-from dataclasses import asdict
 from pathlib import Path
 
 import yaml
 from dvclive import Live
 
-from apexspot import clipfiles
-from apexspot.atomic import atomic_dir
+from apexspot import config
 from apexspot.datasets.manifest import read_manifest
-from apexspot.errors import ApexspotError
-from apexspot.flow import FlowParams
-from apexspot.model import Variant, build_model
-from apexspot.params import load_params, section
-from apexspot.training import (TrainParams, device_info, make_deterministic, save_model, set_precision,
-                               train_fold)
+from apexspot.errors import run_stage
+from apexspot.evaluation import write_fold_record
+from apexspot.files import fresh_dir
+from apexspot.model import build_model
+from apexspot.temporal import ApexPrior, build_clip_model, train_clip_fold
+from apexspot.training import LiveLogger, device_info, make_deterministic, save_model, set_precision, train_fold
 
 
 def main() -> None:
-    params = load_params()
-    p = TrainParams.from_params(section(params, "train"))
-    name = params.get("variant")
-    if name not in (params.get("variants") or {}):
-        raise ApexspotError(f"params.yaml: variant {name!r} is not one of variants: {', '.join(params['variants'])}")
-    variant = Variant.from_params(params["variants"][name])
-    flow = FlowParams.from_params(section(params, "flow"))
+    params = config.load()
+    p, variant, flow = params.train, params.selected_variant(), params.flow
     shape = (flow.size, flow.size, len(flow.channels))
-    clips = [c for c in read_manifest("data/manifest.csv") if clipfiles.clip_file("data/flow", c.clip_id).exists()]
+    clips = {c.clip_id: c for c in read_manifest("data/manifest.csv")}
     folds = json.loads(Path("data/folds.json").read_text())["folds"]
     device = device_info() | {"precision": set_precision(p.mixed_precision)}
-    print(f"train: variant {name} {asdict(variant)} on {device['device']} ({device['backend']})")
-    with atomic_dir("models") as models, atomic_dir("metrics/train") as logs:
-        for fold in folds:
-            k, held = fold["fold"], set(fold["clips"])
-            make_deterministic(p.seed + k)
-            train = [c for c in clips if c.clip_id not in held]
-            held_out = [c for c in clips if c.clip_id in held]
-            live = Live(dir=str(logs / f"fold_{k}"), save_dvc_exp=False, dvcyaml=False)
-            live.log_params({"fold": k, "variant": name, **asdict(variant), **vars(p), **device,
-                             "train_clips": len(train), "held_out_clips": len(held_out)})
-            print(f"fold {k}: {len(train)} training clips, {len(held_out)} held out")
+    print(f"train: variant {params.variant} ({variant.kind}) on {device['device']} ({device['backend']})")
+    models, logs = fresh_dir("models"), fresh_dir("metrics/train")
+    for fold in folds:
+        k = fold["fold"]
+        held_out = [clips[i] for i in fold["clips"]]
+        train = [clips[i] for other in folds if other is not fold for i in other["clips"]]
+        make_deterministic(p.seed + k)
+        live = Live(dir=str(logs / f"fold_{k}"), save_dvc_exp=False, dvcyaml=False)
+        live.log_params({"fold": k, "variant": params.variant, **variant.model_dump(), **p.model_dump(), **device,
+                         "train_clips": len(train), "held_out_clips": len(held_out)})
+        print(f"fold {k}: {len(train)} training clips, {len(held_out)} held out")
+        prior = None
+        if variant.kind == "clip":
+            prior = ApexPrior.fit(train) if variant.prior else None  # training folds only
+            model = build_clip_model(variant, shape)
+            train_clip_fold(model, train, held_out, "data/flow", variant, p, flow.channels, prior, [LiveLogger(live)])
+        else:
             model = build_model(variant, shape)
             train_fold(model, train, held_out, "data/flow", p, live)
-            live.end()
-            save_model(model, models / f"fold_{k}.keras")
-        # What `apexspot spot` needs to prepare a new recording exactly as the training data.
-        (models / "params.yaml").write_text(yaml.safe_dump(
-            {"face": params.get("face"), "flow": params.get("flow"), "variant": name,
-             "variants": {name: params["variants"][name]}}, sort_keys=False))
+        live.end()
+        save_model(model, models / f"fold_{k}.keras")
+        write_fold_record(models / f"fold_{k}.keras", variant, prior, train_clips=len(train))
+    # What `apexspot spot` needs to prepare a new recording exactly as the training data.
+    (models / "params.yaml").write_text(yaml.safe_dump(
+        {"face": params.face.model_dump(), "flow": params.flow.model_dump(), "spot": params.spot.model_dump(),
+         "variant": params.variant, "variants": {params.variant: variant.model_dump()}}, sort_keys=False))
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except (ApexspotError, ValueError) as err:
-        sys.exit(f"train: error: {err}")
+    run_stage("train", main)

@@ -69,4 +69,5 @@ class Project:
 
 
 TINY = {"data.synthetic.subjects": 2, "data.synthetic.clips_per_subject": 1, "workers": 2,
-        "folds.k": 2, "train.epochs": 1, "train.frame_stride": 8, "train.batch_size": 16}
+        "folds.k": 2, "train.epochs": 1, "train.frame_stride": 8, "train.batch_size": 16,
+        "variants.clip.epochs": 1, "variants.clip.width": 8}

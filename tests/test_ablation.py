@@ -1,28 +1,31 @@
-"""The ablation table read back from `dvc exp show --json`."""
+"""The ablation table read back from `dvc.api.exp_show` rows."""
 
 from __future__ import annotations
 
-from apexspot.ablation import experiment_rows, markdown_table
+from apexspot.ablation import markdown_table, result
 
 
-def figures(mae: float) -> dict:
-    return {"mae": mae, "mae_fold_std": 1.5, "median_ae": 3.0, "within_5": 0.6, "within_10": 0.8}
+def row(name: str, mae: float, low: float, high: float, verdict: str) -> dict:
+    m = "metrics/mae.json:"
+    return {"Experiment": name, "State": None, f"{m}model.mae": mae, f"{m}model.mae_ci_low": mae - 1,
+            f"{m}model.mae_ci_high": mae + 1, f"{m}model.median_ae": 3.0, f"{m}model.within_5": 0.6,
+            f"{m}centre.mae": 8.5, f"{m}centre.mae_ci_low": 7.5, f"{m}centre.mae_ci_high": 9.5,
+            f"{m}model_minus_centre.mean": mae - 8.5, f"{m}model_minus_centre.ci_low": low,
+            f"{m}model_minus_centre.ci_high": high, f"{m}model_minus_centre.verdict": verdict}
 
 
-def exp(name: str, mae: float) -> dict:
-    return {"rev": "abc", "name": name, "data": {"metrics": {"metrics/mae.json": {"data": {
-        "model": figures(mae), "centre": figures(10.62)}}}}}
+def test_table_has_a_row_per_variant_its_interval_verdict_and_the_centre() -> None:
+    rows = {"ablate-bn3": row("ablate-bn3", 12.0, 1.0, 5.5, "worse"),
+            "ablate-clip": row("ablate-clip", 4.0, -5.5, -3.5, "better"),
+            "someone-else": row("someone-else", 1.0, -9, -7, "better")}
+    table, failed = markdown_table(rows, ["bn3", "clip"])
+    lines = table.splitlines()
+    assert failed == []
+    assert lines[2] == "| bn3 | 15.88 | 12.00 [11.00, 13.00] | 3.0 | 0.60 | +3.50 [+1.00, +5.50] | significantly worse |"
+    assert lines[3] == "| clip |  | 4.00 [3.00, 5.00] | 3.0 | 0.60 | -4.50 [-5.50, -3.50] | significantly better |"
+    assert lines[4] == "| centre of window (baseline) | | 8.50 [7.50, 9.50] | | | 0 | |"
 
 
-def test_table_has_a_row_per_variant_and_the_centre_baseline() -> None:
-    table = [{"rev": "workspace", "data": {}, "experiments": None},
-             {"rev": "main", "data": {}, "experiments": [{"revs": [exp("ablate-bn3", 12.0)]},
-                                                          {"revs": [exp("ablate-lrn5_att", 9.5)]},
-                                                          {"revs": [exp("someone-else", 1.0)]}]}]
-    rows = experiment_rows(table)
-    assert set(rows) == {"ablate-bn3", "ablate-lrn5_att", "someone-else"}
-    text = markdown_table(rows, ["bn3", "bn4", "lrn5_att"]).splitlines()
-    assert text[2] == "| bn3 | 15.88 | 12.00 | 1.50 | 3.0 | 0.60 | 0.80 |"
-    assert text[3] == "| bn4 | 15.57 | (no result) | | | | |"
-    assert text[4].startswith("| lrn5_att | 14.9 | 9.50 |")
-    assert text[5].startswith("| centre of window (baseline) |  | 10.62 |")
+def test_a_row_without_metrics_is_no_result() -> None:
+    assert result({"Experiment": "ablate-x", "State": None}) is None
+    assert result({"Experiment": "ablate-x", "State": "Running", "metrics/mae.json:model.mae": 3.0}) is None

@@ -12,6 +12,7 @@ from apexspot import clipfiles
 from apexspot.datasets import synthetic
 from apexspot.datasets.manifest import Clip
 from apexspot.face import AlignParams, apply_transform, similarity_transform
+from apexspot.errors import ParamsError
 from apexspot.flow import FlowParams, clip_flow, flow_state, flow_to_file
 from apexspot.workers import _init
 
@@ -97,11 +98,11 @@ def test_missing_aligned_clip_is_recorded(tmp_path: Path) -> None:
     clip = Clip("test/sub01/EP02", "test-01", "test", "EP02", 10, 12, 14, 5, "", "", "", "", "", "s.xlsx", 2)
     _init(flow_state, ("dis",))
     result = flow_to_file((clip, tmp_path / "aligned", tmp_path / "flow", None, FlowParams()))
-    assert result["reason"] == "unreadable_aligned_clip" and "EP02.npz" in result["detail"]
+    assert result.reason == "unreadable_aligned_clip" and "EP02.npz" in result.detail and result.stage == "flow"
 
 
 def test_bad_params_are_refused() -> None:
-    with pytest.raises(ValueError, match="flow.method"):
-        FlowParams.from_params({"method": "lucas"})
-    with pytest.raises(ValueError, match="flow.channels"):
-        FlowParams.from_params({"channels": ["u", "depth"]})
+    with pytest.raises(ParamsError, match="flow: method: 'lucas' is not allowed"):
+        FlowParams.from_params({"method": "lucas"}, "flow")
+    with pytest.raises(ParamsError, match="flow: channels.1: 'depth' is not allowed"):
+        FlowParams.from_params({"channels": ["u", "depth"]}, "flow")

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import pytest
 
+from apexspot.errors import ParamsError
 from apexspot.model import LocalResponseNormalization, Variant, build_model, load_model, output_sizes
 
 TABLE3 = {"conv1": (37, 37, 96), "pool1": (19, 19, 96), "conv2": (9, 9, 256), "pool2": (4, 4, 256),
@@ -67,9 +68,9 @@ def test_saved_model_loads_in_safe_mode(tmp_path: Path) -> None:
 
 
 def test_bad_variant_is_refused() -> None:
-    with pytest.raises(ValueError, match="convs 3\\|4\\|5"):
+    with pytest.raises(ParamsError, match="convs: 6 is not allowed"):
         Variant.from_params({"convs": 6})
-    with pytest.raises(ValueError, match="norm"):
+    with pytest.raises(ParamsError, match="norm: 'group' is not allowed"):
         Variant.from_params({"norm": "group"})
 
 

@@ -30,7 +30,8 @@ def test_repro_runs_every_stage(project: Project) -> None:
     done = project.dvc("repro")
     assert {"ingest", "face-align", "flow", "fold-split", "train", "evaluate"} <= ran(done.stdout)
     report = json.loads((project.path / "data/face_align_report.json").read_text())
-    assert report["aligned"] == 2 and report["skipped"] == [] and report["detectors"] == {"mtcnn": 2}
+    assert report["produced"] == 2 and report["skipped"] == [] and report["detectors"] == {"mtcnn": 2}
+    assert report["clips"] == sorted(json.loads((project.path / "data/flow_report.json").read_text())["clips"])
     for clip in ("synthetic/sub01", "synthetic/sub02"):
         [aligned] = (project.path / "data/aligned" / clip).glob("*.npz")
         frames = clipfiles.load(aligned)["frames"]
@@ -44,30 +45,36 @@ def test_repro_runs_every_stage(project: Project) -> None:
 def test_train_writes_a_model_and_a_dvclive_log_per_fold(project: Project) -> None:
     folds = json.loads((project.path / "data/folds.json").read_text())
     assert folds["k"] == 2 and sorted(folds["subjects"]) == ["synthetic-01", "synthetic-02"]
-    assert sorted(p.name for p in (project.path / "models").iterdir()) == ["fold_0.keras", "fold_1.keras",
-                                                                           "params.yaml"]
+    assert sorted(folds["identities"]) == ["synthetic-astronaut", "synthetic-grace_hopper"]
+    assert sorted(p.name for p in (project.path / "models").iterdir()) == [
+        "fold_0.json", "fold_0.keras", "fold_1.json", "fold_1.keras", "params.yaml"]
     kept = yaml.safe_load((project.path / "models/params.yaml").read_text())
-    assert kept["flow"]["size"] == 75 and kept["face"]["size"] == 128 and kept["variant"] == "lrn5_att"
+    assert kept["flow"]["size"] == 75 and kept["face"]["size"] == 128 and kept["variant"] == "clip"
+    record = json.loads((project.path / "models/fold_0.json").read_text())
+    assert record["variant"]["kind"] == "clip" and record["prior"]["clips"] == 1  # the other fold's clip only
     for k in (0, 1):
         log = project.path / f"metrics/train/fold_{k}"
         assert len((log / "plots/metrics/train/loss.tsv").read_text().splitlines()) == 2  # header + 1 epoch
         params = yaml.safe_load((log / "params.yaml").read_text())
-        assert params["variant"] == "lrn5_att" and params["device"] == "CPU" and params["fold"] == k
+        assert params["variant"] == "clip" and params["device"] == "CPU" and params["fold"] == k
         assert params["precision"] == "float32" and params["tensorflow"] and params["keras"]
 
 
 def test_evaluate_writes_metrics_for_model_and_baselines(project: Project) -> None:
     mae = json.loads((project.path / "metrics/mae.json").read_text())
     assert mae["clips"] == 2
-    for name in ("model", "centre", "max_flow", "max_strain", "max_lbp"):
-        assert set(mae[name]) == {"mae", "median_ae", "within_5", "within_10", "mae_fold_std",
-                                  "mae_per_fold", "mae_per_dataset"}
+    for name in ("model", "centre", "prior", "max_flow", "max_strain", "max_lbp"):
+        assert set(mae[name]) == {"mae", "mae_ci_low", "mae_ci_high", "median_ae", "within_5", "within_10",
+                                  "mae_fold_std", "mae_per_fold", "mae_per_dataset"}
+        assert mae[name]["mae_ci_low"] <= mae[name]["mae"] <= mae[name]["mae_ci_high"]
         assert set(mae[name]["mae_per_fold"]) == {"0", "1"} and set(mae[name]["mae_per_dataset"]) == {"synthetic"}
     predictions = (project.path / "metrics/predictions.csv").read_text().splitlines()
-    assert predictions[0].split(",")[:7] == ["clip", "subject", "dataset", "fold", "onset", "offset", "apex"]
+    assert predictions[0].split(",")[:8] == ["clip_id", "subject", "identity", "dataset", "fold", "onset", "offset",
+                                             "apex"]
+    assert set(mae["model_minus_centre"]) == {"mean", "ci_low", "ci_high", "ratio", "verdict"}
     assert len(predictions) == 3
     assert {p.name for p in (project.path / "metrics/plots").iterdir()} == {
-        "mae_per_fold.png", "score_curves.png", "error_distribution.png", "attention.png"}
+        "mae_per_fold.png", "score_curves.png", "error_distribution.png"}  # attention: frame variants only
 
 
 def test_plots_show_writes_html(project: Project) -> None:
@@ -102,7 +109,7 @@ def test_an_experiment_with_another_variant_shows_both_maes(project: Project) ->
             continue
         variant = data["params"]["params.yaml"]["data"]["variant"]
         seen[variant] = data["metrics"]["metrics/mae.json"]["data"]["model"]["mae"]
-    assert set(seen) == {"lrn5_att", "bn3"}, seen
+    assert set(seen) == {"clip", "bn3"}, seen
     assert all(isinstance(v, float) for v in seen.values())
 
 
@@ -110,9 +117,9 @@ def test_ablate_runs_variants_as_experiments_from_the_cache(project: Project) ->
     project.commit("before ablation")
     done = project.run(sys.executable, "-m", "apexspot.cli", "ablate", "bn3", "bn4")
     lines = done.stdout.splitlines()
-    assert lines[0] == "| variant | paper MAE | MAE | fold sd | median | within 5 | within 10 |"
+    assert lines[0] == "| variant | paper MAE | MAE [95% CI] | median | within 5 | model − centre [95% CI] | vs centre |"
     assert lines[2].startswith("| bn3 | 15.88 | ") and lines[3].startswith("| bn4 | 15.57 | ")
-    assert "(no result)" not in done.stdout
+    assert "failed" not in done.stdout
     assert lines[4].startswith("| centre of window (baseline) |")
 
 

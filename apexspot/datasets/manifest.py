@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -17,10 +18,16 @@ import pandas as pd
 
 from apexspot.errors import ApexspotError
 
+# Frame numbers are decimal digits only (no '²', no '1e3'), below MAX_FRAME; a window
+# longer than MAX_WINDOW frames is a typo, and checking it would list that many files.
+FRAME_DIGITS = re.compile(r"[0-9]{1,9}")
+MAX_FRAME = 10**9
+MAX_WINDOW = 2000
+
 MANIFEST_COLUMNS = [
     "clip_id", "subject", "dataset", "filename", "onset", "apex", "offset", "n_frames",
     "frames_dir", "frame_pattern", "emotion", "action_units", "objective_class",
-    "sheet", "sheet_row",
+    "sheet", "sheet_row", "identity",
 ]
 
 
@@ -58,6 +65,12 @@ class Clip:
     objective_class: str
     sheet: str
     sheet_row: int
+    # The person (the face) the clip shows; folds never split one. The subject for the real
+    # datasets; for the synthetic one, the photograph its subject was made from.
+    identity: str = ""
+
+    def __post_init__(self) -> None:
+        self.identity = self.identity or self.subject
 
     def frame_path(self, frame: int) -> Path:
         return Path(self.frames_dir) / self.frame_pattern.format(frame=frame)
@@ -65,12 +78,19 @@ class Clip:
 
 @dataclass
 class Skipped:
+    """A clip left out, or kept but flagged, by a stage: the one record type every report uses."""
+
     dataset: str
     sheet: str
     row: int
     clip_id: str
     reason: str
     detail: str
+    stage: str = "ingest"
+
+    @classmethod
+    def of(cls, clip: "Clip", stage: str, reason: str, detail: str) -> "Skipped":
+        return cls(clip.dataset, clip.sheet, clip.sheet_row, clip.clip_id, reason, detail, stage)
 
     def message(self) -> str:
         return f"{self.sheet} row {self.row} ({self.clip_id}): {self.reason}: {self.detail}"
@@ -96,12 +116,12 @@ def frame_number(value: Any) -> int | None:
         return None
     if isinstance(value, str):
         text = value.strip()
-        return int(text) if text.isdigit() else None
+        return int(text) if FRAME_DIGITS.fullmatch(text) else None
     try:
         number = float(value)
     except (TypeError, ValueError):
         return None
-    if not math.isfinite(number) or not number.is_integer() or number < 0:
+    if not math.isfinite(number) or not number.is_integer() or not 0 <= number < MAX_FRAME:
         return None
     return int(number)
 
@@ -143,6 +163,9 @@ def check_window(onset: Any, apex: Any, offset: Any) -> tuple[str, str] | tuple[
         return "onset_not_before_offset", f"onset {on} is not before offset {off}"
     if not on <= ap <= off:
         return "apex_outside_window", f"apex {ap} is outside onset..offset {on}..{off}"
+    if off - on > MAX_WINDOW:
+        return "window_too_long", (f"onset..offset {on}..{off} is {off - on} frames; a micro-expression "
+                                   f"window is at most {MAX_WINDOW} frames (10 s at 200 fps)")
     return on, ap, off
 
 

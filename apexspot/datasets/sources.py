@@ -8,56 +8,37 @@ from typing import Any
 
 from apexspot.datasets import casme2, samm, synthetic
 from apexspot.datasets.manifest import Verdicts, drop_duplicates
-from apexspot.errors import DefectError, ParamsError
-
-SOURCES = ("synthetic", "casme2", "samm")
-POLICIES = ("skip", "fail")
+from apexspot.config import DataParams
+from apexspot.errors import DefectError
 
 
-def selected_sources(data: dict[str, Any]) -> list[str]:
-    sources = data.get("sources")
-    if isinstance(sources, str):
-        sources = [sources]
-    if not sources or not isinstance(sources, list):
-        raise ParamsError("params.yaml: data.sources must list one or more of " + ", ".join(SOURCES))
-    unknown = [s for s in sources if s not in SOURCES]
-    if unknown:
-        raise ParamsError(f"params.yaml: unknown data.sources {unknown}; choose from {', '.join(SOURCES)}")
-    return list(dict.fromkeys(sources))
+def selected_sources(data: DataParams) -> list[str]:
+    return list(dict.fromkeys(data.sources))
 
 
-def policy(data: dict[str, Any]) -> str:
-    value = data.get("on_defect", "skip")
-    if value not in POLICIES:
-        raise ParamsError(f"params.yaml: data.on_defect must be skip or fail, not {value!r}")
-    return value
-
-
-def read_source(name: str, data: dict[str, Any]) -> Verdicts:
+def read_source(name: str, data: DataParams) -> Verdicts:
     """Validate one source's clips against its sheet and its frames on disk."""
-    cfg = data.get(name) or {}
     if name == "synthetic":
-        root = Path(cfg.get("root", "data/synthetic"))
-        return casme2.read(root / synthetic.SHEET, root / synthetic.FRAMES_DIR, dataset="synthetic", layout="raw")
-    for key in ("sheet", "frames"):
-        if not cfg.get(key):
-            raise ParamsError(f"params.yaml: data.{name}.{key} is not set")
+        root = Path(data.synthetic.root)
+        verdicts = casme2.read(root / synthetic.SHEET, root / synthetic.FRAMES_DIR, dataset="synthetic", layout="raw")
+        for clip in verdicts.kept:
+            clip.identity = synthetic.identity(clip.subject)
+        return verdicts
     if name == "casme2":
-        return casme2.read(cfg["sheet"], cfg["frames"], layout=cfg.get("layout", "auto"))
-    return samm.read(cfg["sheet"], cfg["frames"], sheet_name=cfg.get("sheet_name", samm.SHEET_NAME))
+        return casme2.read(data.casme2.sheet, data.casme2.frames, layout=data.casme2.layout)
+    return samm.read(data.samm.sheet, data.samm.frames, sheet_name=data.samm.sheet_name)
 
 
-def collect(data: dict[str, Any]) -> Verdicts:
+def collect(data: DataParams) -> Verdicts:
     """Every selected source read and validated, duplicate clip ids skipped.
 
     Under the `fail` policy a defective clip raises `DefectError` naming each sheet row.
     """
-    rule = policy(data)
     verdicts = Verdicts()
     for name in selected_sources(data):
         verdicts.extend(read_source(name, data))
     verdicts = drop_duplicates(verdicts)
-    if rule == "fail" and verdicts.skipped:
+    if data.on_defect == "fail" and verdicts.skipped:
         lines = [s.message() for s in verdicts.skipped]
         more = f"\n  ... and {len(lines) - 20} more" if len(lines) > 20 else ""
         raise DefectError(f"{len(lines)} defective clip(s) and data.on_defect is 'fail':\n  "

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
-import zipfile
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +27,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 
+from apexspot.files import reproducible_zip
 from apexspot.workers import map_clips
 
 FRAME_W, FRAME_H = 640, 480
@@ -129,6 +128,16 @@ class ClipSpec:
 
 
 # ---------------------------------------------------------------- sampling
+
+
+def identity(subject_id: str) -> str:
+    """The photograph a synthetic subject id ('synthetic-07') is made from: its true identity.
+
+    Subjects made from one photograph are one face (mirrored and jittered), so the folds
+    group them: the face a model is tested on is never one it was trained on.
+    """
+    index = int(subject_id.rsplit("-", 1)[-1])
+    return f"synthetic-{PHOTOS[(index - 1) % len(PHOTOS)].name}"
 
 
 def sample_subject(index: int, rng: np.random.Generator) -> Subject:
@@ -406,22 +415,9 @@ def write_sheet(path: Path, clips: list[ClipSpec]) -> None:
                       c.action_units, c.emotion])
     buffer = io.BytesIO()
     book.save(buffer)
-    path.write_bytes(_reproducible_zip(buffer.getvalue()))
-
-
-def _reproducible_zip(data: bytes) -> bytes:
-    """The same workbook bytes for the same content: fixed zip times and document dates."""
-    stamp = "2000-01-01T00:00:00Z"
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            content = source.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp.encode(), content)
-            target.writestr(zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0)), content,
-                            compress_type=zipfile.ZIP_DEFLATED)
-    return out.getvalue()
+    stamp = rb"\g<1>2000-01-01T00:00:00Z"
+    path.write_bytes(reproducible_zip(buffer.getvalue(), {
+        "docProps/core.xml": [(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", stamp)]}))
 
 
 def generate(root: str | Path, subjects: int, clips_per_subject: int, seed: int,

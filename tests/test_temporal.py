@@ -1,0 +1,95 @@
+"""Our clip model: the prior over apex positions, the padded batches, a training step on the CPU."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from apexspot import clipfiles
+from apexspot.config import TrainParams, Variant
+from apexspot.datasets.manifest import Clip
+from apexspot.folds import make_folds
+from apexspot.temporal import (ApexPrior, ClipBatches, build_clip_model, mirror, posterior, shrink, stretch,
+                               train_clip_fold)
+
+
+def clip(i: int, onset: int, apex: int, offset: int, subject: str = "s1") -> Clip:
+    return Clip(f"synthetic/{subject}/c{i}", subject, "synthetic", f"c{i}", onset, apex, offset,
+                offset - onset + 1, "x", "img{frame}.jpg", "", "", "", "sheet", i + 2)
+
+
+def test_prior_is_fitted_on_the_training_folds_only() -> None:
+    """Moving every held-out apex must not change the prior of that fold."""
+    clips = [clip(i, 0, 10 + i % 20, 60, subject=f"s{i % 6}") for i in range(36)]
+    folds = make_folds(clips, "kfold", 3, 0)
+    held = [c for c in clips if folds[c.identity] == 0]
+    train = [c for c in clips if folds[c.identity] != 0]
+    before = ApexPrior.fit(train)
+    for c in held:
+        c.apex = 59  # held-out apexes all at the end: a leak would drag the prior there
+    after = ApexPrior.fit([c for c in clips if folds[c.identity] != 0])
+    assert before == after
+    leaked = ApexPrior.fit(clips)
+    assert leaked.a / (leaked.a + leaked.b) > before.a / (before.a + before.b) + 0.1
+
+
+def test_prior_is_a_distribution_that_peaks_where_apexes_fall() -> None:
+    prior = ApexPrior.fit([clip(i, 0, 30 + i % 5, 100) for i in range(20)])
+    p = np.exp(prior.log_prior(101))
+    assert p.sum() == pytest.approx(1.0, abs=1e-5)
+    assert 28 <= int(np.argmax(p)) <= 36 and p[0] > 0 and p[-1] > 0
+
+
+def test_mirror_negates_u_and_stretch_moves_the_apex() -> None:
+    flow = np.random.default_rng(0).random((20, 6, 6, 3)).astype(np.float32)
+    m = mirror(flow, ["u", "v", "magnitude"])
+    assert np.allclose(m[:, :, ::-1, 0], -flow[..., 0]) and np.allclose(m[:, :, ::-1, 1:], flow[..., 1:])
+    longer, apex = stretch(flow, 10, 1.5)
+    assert len(longer) == 29 and apex == 15 and np.array_equal(longer[0], flow[0])
+
+
+@pytest.fixture
+def flow_root(tmp_path):
+    rng = np.random.default_rng(0)
+    clips = []
+    for i, (onset, apex, offset) in enumerate([(0, 12, 30), (5, 30, 45), (0, 8, 20), (10, 40, 70)]):
+        c = clip(i, onset, apex, offset, subject=f"s{i}")
+        flow = rng.normal(0, 0.1, (c.n_frames, 75, 75, 3)).astype(np.float16)
+        flow[apex - onset, 30:40, 30:40] += 2.0
+        clipfiles.save(clipfiles.clip_file(tmp_path, c.clip_id), flow=flow)
+        clips.append(c)
+    return tmp_path, clips
+
+
+def test_batches_are_padded_to_one_length_with_masks_and_targets(flow_root) -> None:
+    root, clips = flow_root
+    v = Variant(kind="clip")
+    batches = ClipBatches(clips, root, ApexPrior.fit(clips), v, 3, ["u", "v", "magnitude"])
+    (x, mask, prior), y = batches[0]
+    assert x.shape[1:] == (batches.steps, 25, 25, 3) and batches.steps % 32 == 0
+    assert mask.shape == prior.shape == y.shape == x.shape[:2]
+    for row in range(len(x)):
+        n = int(mask[row].sum())
+        assert y[row].sum() == pytest.approx(1.0, abs=1e-5) and np.all(y[row, n:] == 0)
+        assert np.all(x[row, n:] == 0) and np.all(prior[row, n:] == 0)
+
+
+def test_clip_model_builds_trains_a_step_and_gives_a_posterior(flow_root) -> None:
+    root, clips = flow_root
+    v = Variant(kind="clip", width=8, temporal_layers=2, epochs=1, batch_size=2)
+    model = build_clip_model(v, (75, 75, 3))
+    prior = ApexPrior.fit(clips)
+    history = train_clip_fold(model, clips, clips[:1], root, v, TrainParams(epochs=1), ["u", "v", "magnitude"],
+                              prior, [])
+    assert np.isfinite(history.history["loss"][0]) and "val_loss" in history.history
+    flow = clipfiles.load(clipfiles.clip_file(root, clips[3].clip_id))["flow"]
+    p = posterior(model, flow, prior, v)
+    assert p.shape == (clips[3].n_frames,) and p.sum() == pytest.approx(1.0) and np.all(p >= 0)
+
+
+def test_shrink_pools_and_normalises() -> None:
+    flow = np.ones((10, 75, 75, 3), np.float32) * 3
+    small = shrink(flow, Variant(kind="clip", pool=3, frame_step=2))
+    assert small.shape == (5, 25, 25, 3) and np.allclose(small, 1.0, atol=1e-3)
+    raw = shrink(flow, Variant(kind="clip", normalise=False))
+    assert np.allclose(raw, 3.0)
