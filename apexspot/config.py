@@ -51,7 +51,7 @@ class SammSource(Section):
 
 class SyntheticSource(Section):
     root: str = "data/synthetic"
-    subjects: int = Field(24, ge=1, le=1000)
+    subjects: int = Field(30, ge=1, le=1000)
     clips_per_subject: int = Field(5, ge=1, le=100)
     seed: int = 0
     jpeg_quality: int = Field(90, ge=1, le=100)
@@ -141,14 +141,8 @@ class TrainParams(Section):
 
 
 class SpotParams(Section):
-    # auto: the paper's argmax for frame variants, the posterior's median for clip variants
-    method: Literal["auto", "argmax", "window", "median"] = "auto"
+    method: Literal["argmax", "window", "median"] = "argmax"
     window: int = Field(9, ge=1)  # frames, for method: window
-
-    def resolved(self, variant: "Variant") -> str:
-        if self.method != "auto":
-            return self.method
-        return "median" if variant.kind == "clip" else "argmax"
 
 
 PAPER_VARIANTS = {
@@ -160,7 +154,8 @@ PAPER_VARIANTS = {
 }
 
 
-CLIP_VARIANT = {"kind": "clip", "epochs": 15, "batch_size": 8, "learning_rate": 1e-3}
+CLIP_VARIANT = {"kind": "clip", "width": 16, "dropout_rate": 0.3, "epochs": 15, "batch_size": 8,
+                "learning_rate": 1e-3}
 
 
 class Params(Section):
@@ -185,9 +180,6 @@ class Params(Section):
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ValueError(f"variant {self.variant!r} is not one of variants: {', '.join(self.variants)}{hint}")
         return self
-
-    def spot_method(self) -> str:
-        return self.spot.resolved(self.selected_variant())
 
     def selected_variant(self) -> Variant:
         return self.variants[self.variant]

@@ -32,6 +32,7 @@ class FoldModel:
     model: Any
     variant: Variant
     prior: ApexPrior | None = None
+    channels: tuple[str, ...] = ("u", "v", "magnitude")
 
     @classmethod
     def load(cls, path: str | Path) -> "FoldModel":
@@ -42,20 +43,22 @@ class FoldModel:
             raise ApexspotError(f"{path.with_suffix('.json')}: not a fold record")
         prior = record.get("prior")
         variant = Variant.from_params(record.get("variant"), f"{path.with_suffix('.json')}: variant")
-        return cls(load_model(path), variant, ApexPrior(**prior) if prior else None)
+        return cls(load_model(path), variant, ApexPrior(**prior) if prior else None,
+                   tuple(record.get("channels") or cls.channels))
 
     def scores(self, flow: np.ndarray) -> np.ndarray:
         """Per-frame scores of one clip: the regression output (frame models) or the apex
         posterior (clip models)."""
         if self.variant.kind == "clip":
-            return posterior(self.model, flow, self.prior, self.variant)
+            return posterior(self.model, flow, self.prior, self.variant, list(self.channels))
         return model_scores(self.model, flow)
 
 
-def write_fold_record(path: Path, variant: Variant, prior: ApexPrior | None, **extra: Any) -> None:
+def write_fold_record(path: Path, variant: Variant, prior: ApexPrior | None, channels: list[str],
+                      **extra: Any) -> None:
     """What scoring needs beside the weights: the variant, and the prior of the training folds."""
     write_json(path.with_suffix(".json"), {"variant": variant.model_dump(), "prior": prior.to_dict() if prior else None,
-                                           **extra})
+                                           "channels": list(channels), **extra})
 
 
 def model_scores(model: Any, flow: np.ndarray, batch_size: int = 256) -> np.ndarray:

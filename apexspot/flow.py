@@ -70,6 +70,17 @@ def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     return yy, xx
 
 
+# Head motion under this many pixels (anywhere in the frame) is left to the first flow:
+# warping by it would only blur the frame by resampling.
+STABILISE_FROM = 0.25
+
+
+def displacement(matrix: np.ndarray, size: int) -> float:
+    """The largest displacement (pixels) a 2x3 motion gives a corner of a size x size frame."""
+    corners = np.array([[0, 0], [size, 0], [0, size], [size, size]], float)
+    return float(np.max(np.hypot(*(corners @ matrix[:, :2].T + matrix[:, 2] - corners).T)))
+
+
 def remove_head_motion(flow: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """Flow minus the displacement the head motion `matrix` gives each pixel."""
     yy, xx = _grid(*flow.shape[:2])
@@ -118,7 +129,7 @@ def clip_flow(frames: np.ndarray, landmarks: np.ndarray, p: FlowParams,
         flow = compute(frames[0], frames[t])
         if p.remove_global:
             head[t] = head_motion(flow, mask)
-            if p.stabilise:
+            if p.stabilise and displacement(head[t], frames.shape[1]) > STABILISE_FROM:
                 # Frame t warped back onto the onset by the head motion, and flow again: the
                 # flow methods are most accurate for small displacements, so what is left
                 # is the expression, not the error of a large head displacement.

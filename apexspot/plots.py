@@ -13,7 +13,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-LABELS = {"model": "model", "centre": "centre of window", "max_flow": "max flow magnitude",
+LABELS = {"model": "model", "centre": "centre of window", "prior": "prior median (training folds)",
+          "max_flow": "max flow magnitude",
           "max_strain": "max strain (eyes masked)", "max_lbp": "max LBP distance"}
 
 

@@ -1,9 +1,11 @@
 """The record of surviving clips: what each per-clip stage produced and what it skipped.
 
-face-align and flow each write a report beside their per-clip files; the next stage reads
-the list of clips it produced instead of probing the file system, and carries the skips
-of the stages before it forward, so the flow report says why every manifest clip that has
-no flow is missing. fold-split splits only the clips in the flow report.
+face-align and flow each write a record beside their per-clip files (data/<stage>_clips.json:
+the clips produced, and every clip skipped so far with its stage and reason); the next stage
+reads it instead of probing the file system and carries the skips forward, so the flow
+record says why every manifest clip that has no flow is missing. fold-split splits only
+the clips in the flow record. The record holds nothing else (no params, no timings), so a
+stage after it reruns only when the set of clips changes.
 """
 
 from __future__ import annotations
@@ -24,13 +26,16 @@ def split(results: list[Any]) -> tuple[list[dict], list[Skipped]]:
     return done, skipped
 
 
-def stage_report(stage: str, done: list[dict], skipped: list[Skipped], upstream: list[Skipped] = (),
-                 **extra: Any) -> dict[str, Any]:
-    """What data/<stage>_report.json holds: the clips produced, and every skip so far."""
-    every = list(upstream) + list(skipped)
-    return {"stage": stage, "produced": len(done), "clips": sorted(r["clip_id"] for r in done),
-            "skipped_here": len(skipped), "skipped": [vars(s) for s in every],
-            "skipped_by_reason": dict(Counter(s.reason for s in every)), **extra}
+def stage_record(stage: str, done: list[dict], skipped: list[Skipped], upstream: list[Skipped] = ()) -> dict[str, Any]:
+    """What data/<stage>_clips.json holds: the clips produced, and every skip so far."""
+    every = sorted(list(upstream) + list(skipped), key=lambda s: s.clip_id)
+    return {"stage": stage, "clips": sorted(r["clip_id"] for r in done), "skipped": [vars(s) for s in every]}
+
+
+def stage_report(stage: str, done: list[dict], skipped: list[Skipped], **extra: Any) -> dict[str, Any]:
+    """What data/<stage>_report.json holds for a reader: counts, this stage's skips, params."""
+    return {"stage": stage, "produced": len(done), "skipped": [vars(s) for s in skipped],
+            "skipped_by_reason": dict(Counter(s.reason for s in skipped)), **extra}
 
 
 def survivors(path: str | Path) -> tuple[list[str], list[Skipped]]:

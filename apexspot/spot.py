@@ -135,7 +135,7 @@ def spot(source: str | Path, onset: int | None = None, offset: int | None = None
     scores = np.mean([fold.scores(flow.flow) for fold in folds], axis=0)
     rule = SpotParams.from_params(settings.get("spot"), "spot")
     return {"source": str(source), "onset": onset, "offset": offset,
-            "apex": onset + apex_index(scores, rule.resolved(folds[0].variant), rule.window),
+            "apex": onset + apex_index(scores, rule.method, rule.window),
             "frames": length, "models": [f.name for f in files], "detector": aligned.detector,
             "scores": [round(float(s), 6) for s in scores]}
 

@@ -18,7 +18,7 @@ from apexspot.temporal import ApexPrior
 
 def main() -> None:
     params = config.load()
-    method, window = params.spot_method(), params.spot.window
+    method, window = params.spot.method, params.spot.window
     clips = {c.clip_id: c for c in read_manifest("data/manifest.csv")}
     folds = json.loads(Path("data/folds.json").read_text())["folds"]
     rows, curves, models = [], [], {}

@@ -7,7 +7,7 @@ from apexspot.datasets.manifest import read_manifest
 from apexspot.errors import ApexspotError, run_stage
 from apexspot.face import align_to_file, detector_state
 from apexspot.files import fresh_dir, write_json
-from apexspot.records import split, stage_report
+from apexspot.records import split, stage_record, stage_report
 from apexspot.workers import map_clips
 
 
@@ -20,6 +20,7 @@ def main() -> None:
                              (p.min_confidence,), params.workers, desc="face-align"))
     aligned, skipped = split(results)
     detectors = dict(Counter(r["detector"] for r in aligned))
+    write_json("data/face_align_clips.json", stage_record("face-align", aligned, skipped))
     write_json("data/face_align_report.json",
                stage_report("face-align", aligned, skipped, detectors=detectors, params=p.model_dump()))
     print(f"face-align: {len(aligned)} clips aligned, {len(skipped)} skipped; detectors {detectors}")

@@ -7,23 +7,24 @@ from apexspot.datasets.manifest import read_manifest
 from apexspot.errors import ApexspotError, run_stage
 from apexspot.files import fresh_dir, write_json
 from apexspot.flow import flow_state, flow_to_file
-from apexspot.records import split, stage_report, surviving, survivors
+from apexspot.records import split, stage_record, stage_report, surviving, survivors
 from apexspot.workers import map_clips
 
 
 def main() -> None:
     params = config.load()
     p = params.flow
-    clips = surviving(read_manifest("data/manifest.csv"), "data/face_align_report.json")
-    _, upstream = survivors("data/face_align_report.json")
+    clips = surviving(read_manifest("data/manifest.csv"), "data/face_align_clips.json")
+    _, upstream = survivors("data/face_align_clips.json")
     previews = {c.clip_id for c in clips[:p.previews]}
     out, preview = fresh_dir("data/flow"), fresh_dir("data/flow_preview")
     jobs = [(c, Path("data/aligned"), out, preview if c.clip_id in previews else None, p) for c in clips]
     results = list(map_clips(flow_to_file, jobs, flow_state, (p.method,), params.workers, desc=f"flow ({p.method})"))
     done, skipped = split(results)
     frames = sum(r["frames"] for r in done)
+    write_json("data/flow_clips.json", stage_record("flow", done, skipped, upstream))
     write_json("data/flow_report.json", stage_report(
-        "flow", done, skipped, upstream, frames=frames, params=p.model_dump(), previews=sorted(previews),
+        "flow", done, skipped, frames=frames, params=p.model_dump(), previews=sorted(previews),
         normalisation=f"flow = displacement in pixels of the {p.size}x{p.size} grid x {p.scale}"))
     print(f"flow: {len(done)} clips, {frames} frames ({p.method}); {len(skipped)} skipped")
     if not done:

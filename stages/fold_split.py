@@ -12,8 +12,8 @@ from apexspot.records import surviving, survivors
 
 def main() -> None:
     p = config.load().folds
-    clips = surviving(read_manifest("data/manifest.csv"), "data/flow_report.json")
-    _, dropped = survivors("data/flow_report.json")
+    clips = surviving(read_manifest("data/manifest.csv"), "data/flow_clips.json")
+    _, dropped = survivors("data/flow_clips.json")
     if dropped:
         print(f"fold-split: {len(dropped)} manifest clip(s) did not reach the flow stage and are not split: "
               + ", ".join(f"{n} {reason}" for reason, n in Counter(s.reason for s in dropped).most_common()))

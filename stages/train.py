@@ -44,7 +44,7 @@ def main() -> None:
             train_fold(model, train, held_out, "data/flow", p, live)
         live.end()
         save_model(model, models / f"fold_{k}.keras")
-        write_fold_record(models / f"fold_{k}.keras", variant, prior, train_clips=len(train))
+        write_fold_record(models / f"fold_{k}.keras", variant, prior, flow.channels, train_clips=len(train))
     # What `apexspot spot` needs to prepare a new recording exactly as the training data.
     (models / "params.yaml").write_text(yaml.safe_dump(
         {"face": params.face.model_dump(), "flow": params.flow.model_dump(), "spot": params.spot.model_dump(),

@@ -56,8 +56,8 @@ def jpeg() -> bytes:
 
 def damaged(data: bytes) -> bytes:
     out = bytearray(data)
-    for i in range(len(out) // 2, len(out) // 2 + 40):
-        out[i] = 0x55  # scan data destroyed in the middle; the end marker stays
+    middle = len(out) // 2  # scan data overwritten in the middle; the end marker stays
+    out[middle:middle + 40] = np.random.default_rng(1).integers(0, 255, 40).astype(np.uint8).tobytes()
     return bytes(out)
 
 
@@ -214,11 +214,11 @@ def row(name: str, state: str | None, mae: float | None) -> dict:
 
 def test_a_failed_experiment_is_reported_failed_never_with_other_numbers() -> None:
     # A failed experiment's row can carry its baseline commit's metrics; it must not be shown.
-    rows = {"ablate-bn3": row("ablate-bn3", "Failed", 10.0), "ablate-clip": row("ablate-clip", None, 4.0)}
+    rows = {"ablate-bn3": row("ablate-bn3", "Failed", 11.11), "ablate-clip": row("ablate-clip", None, 4.0)}
     table, failed = markdown_table(rows, ["bn3", "bn4", "clip"])
     lines = table.splitlines()
     assert failed == ["bn3", "bn4"]
-    assert lines[2] == "| bn3 | 15.88 | **failed** (no result) | | | | |" and "10.00" not in table
+    assert lines[2] == "| bn3 | 15.88 | **failed** (no result) | | | | |" and "11.11" not in table
     assert lines[4].startswith("| clip |  | 4.00 [3.00, 5.00] |") and "significantly better" in lines[4]
 
 

@@ -92,7 +92,7 @@ def test_aligned_clip_is_saved(tmp_path: Path, face: np.ndarray, in_worker) -> N
 def test_no_face_is_recorded(tmp_path: Path, in_worker) -> None:
     wall = np.random.default_rng(0).integers(90, 110, (480, 640, 3)).astype(np.uint8)
     result = align_to_file((write_clip(tmp_path / "wall", wall), tmp_path / "out", AlignParams()))
-    assert result["reason"] == "no_face" and "img10.jpg" in result["detail"]
+    assert result.reason == "no_face" and "img10.jpg" in result.detail
     assert not (tmp_path / "out" / "test" / "wall.npz").exists()
 
 
@@ -101,17 +101,17 @@ def test_corrupt_and_missing_frames_are_recorded(tmp_path: Path, face: np.ndarra
     frame = Path(clip.frames_dir) / "img12.jpg"
     frame.write_bytes(frame.read_bytes()[:2000])  # truncated mid-scan
     result = align_to_file((clip, tmp_path / "out", AlignParams()))
-    assert result["reason"] == "corrupt_frame" and str(frame) in result["detail"]
+    assert result.reason == "corrupt_frame" and str(frame) in result.detail
     frame.unlink()
     result = align_to_file((clip, tmp_path / "out", AlignParams()))
-    assert result["reason"] == "missing_frame" and str(frame) in result["detail"]
+    assert result.reason == "missing_frame" and str(frame) in result.detail
 
 
 def test_wrong_size_frame_is_recorded(tmp_path: Path, face: np.ndarray, in_worker) -> None:
     clip = write_clip(tmp_path / "size", face)
     cv2.imwrite(str(Path(clip.frames_dir) / "img13.jpg"), face[:240, :320])
     result = align_to_file((clip, tmp_path / "out", AlignParams()))
-    assert result["reason"] == "wrong_frame_size" and "img13.jpg" in result["detail"]
+    assert result.reason == "wrong_frame_size" and "img13.jpg" in result.detail
 
 
 def test_haar_fallback_when_mtcnn_is_off(face: np.ndarray) -> None:

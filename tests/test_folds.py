@@ -50,7 +50,7 @@ def test_loso_has_one_subject_per_fold(clips) -> None:
 
 def test_too_small_a_dataset_is_refused() -> None:
     few = [clip("casme2", s, 0) for s in range(1, 4)]
-    with pytest.raises(FoldError, match="5-fold split needs at least 5 subjects; the manifest has 3"):
+    with pytest.raises(FoldError, match=r"folds.k = 5 needs at least 5 subjects \(distinct faces\); the clips have 3"):
         make_folds(few, "kfold", 5)
     with pytest.raises(FoldError, match="at least 2 subjects"):
         make_folds(few[:1], "loso")

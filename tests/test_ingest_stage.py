@@ -58,7 +58,7 @@ def test_fail_policy_exits_naming_the_row(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "data/ingest_report.json").read_text())
     assert report["skipped"][0] | {"detail": None} == {
         "dataset": "casme2", "sheet": "coding.xlsx", "row": 3, "clip_id": "casme2/sub04/EP12_01f",
-        "reason": "apex_not_a_number", "detail": None}
+        "reason": "apex_not_a_number", "detail": None, "stage": "ingest"}
     assert pd.read_csv(tmp_path / "data/manifest.csv").clip_id.tolist() == ["casme2/sub01/EP02_01f"]
 
 
@@ -71,4 +71,4 @@ def test_unreadable_sheet_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_unknown_source_is_a_clear_error(tmp_path: Path) -> None:
     done = stage_in(tmp_path, {"sources": ["casme3"]})
-    assert done.returncode != 0 and "unknown data.sources ['casme3']" in done.stderr
+    assert done.returncode != 0 and "data.sources.0: 'casme3' is not allowed" in done.stderr

@@ -31,7 +31,9 @@ def test_repro_runs_every_stage(project: Project) -> None:
     assert {"ingest", "face-align", "flow", "fold-split", "train", "evaluate"} <= ran(done.stdout)
     report = json.loads((project.path / "data/face_align_report.json").read_text())
     assert report["produced"] == 2 and report["skipped"] == [] and report["detectors"] == {"mtcnn": 2}
-    assert report["clips"] == sorted(json.loads((project.path / "data/flow_report.json").read_text())["clips"])
+    record = json.loads((project.path / "data/face_align_clips.json").read_text())
+    assert record["clips"] == json.loads((project.path / "data/flow_clips.json").read_text())["clips"]
+    assert len(record["clips"]) == 2 and record["skipped"] == []
     for clip in ("synthetic/sub01", "synthetic/sub02"):
         [aligned] = (project.path / "data/aligned" / clip).glob("*.npz")
         frames = clipfiles.load(aligned)["frames"]

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import casme_frames, casme_sheet, samm_frames, samm_sheet, write_xlsx
 
+from apexspot.config import DataParams
 from apexspot.datasets import casme2, samm, sources
 from apexspot.datasets.manifest import frame_number, unsafe_component
 from apexspot.errors import DefectError, SheetError
@@ -88,9 +89,9 @@ def test_fail_policy_names_sheet_row_clip_and_defect(tmp_path: Path) -> None:
     casme_frames(root, 4, "EP12_01f", 31, 60)
     data = {"sources": ["casme2"], "on_defect": "fail", "casme2": {"sheet": str(sheet), "frames": str(root)}}
     with pytest.raises(DefectError, match=r"c\.xlsx row 3 \(casme2/sub04/EP12_01f\): apex_not_a_number"):
-        sources.collect(data)
+        sources.collect(DataParams(**data))
     data["on_defect"] = "skip"
-    assert [c.clip_id for c in sources.collect(data).kept] == ["casme2/sub01/EP02_01f"]
+    assert [c.clip_id for c in sources.collect(DataParams(**data)).kept] == ["casme2/sub01/EP02_01f"]
 
 
 def test_samm_header_found_by_content(tmp_path: Path) -> None:
@@ -150,7 +151,7 @@ def test_duplicate_clip_ids(tmp_path: Path) -> None:
     casme_frames(root, 1, "EP02_01f", 46, 86)
     sheet = casme_sheet(tmp_path / "c.xlsx", [(1, "EP02_01f", 46, 59, 86), ("01", "EP02_01f", 46, 60, 86)])
     data = {"sources": ["casme2"], "casme2": {"sheet": str(sheet), "frames": str(root)}}
-    v = sources.collect(data)
+    v = sources.collect(DataParams(**data))
     assert [c.apex for c in v.kept] == [59]
     assert v.skipped[0].reason == "duplicate_clip_id" and "row 2" in v.skipped[0].detail
 

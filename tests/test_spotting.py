@@ -39,8 +39,8 @@ def test_bad_scores_are_refused() -> None:
         apex_index([])
     with pytest.raises(ValueError, match="NaN"):
         apex_index([0.1, float("nan")])
-    with pytest.raises(ValueError, match="argmax or window"):
-        apex_index([1, 2], "median")
+    with pytest.raises(ValueError, match="argmax, window, median"):
+        apex_index([1, 2], "mode")
 
 
 def test_centre_is_exact_arithmetic() -> None:
@@ -94,6 +94,7 @@ def test_summary_and_report_on_a_hand_made_table() -> None:
     assert summary(np.array([0, -2, 5, 7, 12])) == {"mae": 5.2, "median_ae": 5.0, "within_5": 0.6, "within_10": 0.8}
     table = pd.DataFrame({
         "apex": [10, 20, 30, 40], "fold": [0, 0, 1, 1], "dataset": ["casme2", "samm", "casme2", "samm"],
+        "subject": ["a", "b", "c", "d"],
         "model": [12, 20, 24, 40], "centre": [10, 30, 30, 30],
     })
     r = report(table, ["model", "centre"])
