@@ -120,6 +120,7 @@ class Variant(Section):
     dropout_rate: float = Field(0.0, ge=0, lt=1)  # on the per-frame features
     short_range: bool = False  # also feed each frame's change since the previous kept frame
     temporal_layers: int = Field(3, ge=0, le=8)  # dilated 1-D convolutions (dilation 1, 2, 4, ...)
+    members: int = Field(1, ge=1, le=16)  # independently initialised networks, posteriors averaged
     prior: bool = True  # add the log prior over apex positions (training folds only)
     target_sigma: float = Field(0.05, gt=0, le=0.5)  # width of the apex target, fraction of the window
     # Training recipe of this variant where it differs from train.* (null: use train.*)

@@ -26,3 +26,7 @@ def run_stage(name: str, main: Callable[[], None]) -> None:
         main()
     except ApexspotError as err:
         sys.exit(f"{name}: error: {err}")
+    except FileNotFoundError as err:  # an input an earlier stage writes
+        sys.exit(f"{name}: error: {err.filename}: missing (run the stages before this one: `dvc repro`)")
+    except KeyboardInterrupt:
+        sys.exit(f"{name}: interrupted")

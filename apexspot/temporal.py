@@ -112,16 +112,16 @@ class UnfoldTime(layers.Layer):
         return (clips_shape[0], clips_shape[1], features_shape[-1])
 
 
-def frame_features(flow, width: int):
+def frame_features(flow, width: int, tag: str = ""):
     """Each frame's (pooled) flow -> `width` features, keeping a coarse 3x3 map of where motion is."""
-    x = FoldTime(name="frames")(flow)  # 25 x 25 (75 / pool 3)
-    x = layers.Conv2D(16, 3, padding="same", activation="relu", name="enc_conv1")(x)
-    x = layers.Conv2D(32, 3, strides=2, activation="relu", name="enc_conv2")(x)  # 12
-    x = layers.Conv2D(width, 3, strides=2, activation="relu", name="enc_conv3")(x)  # 5
-    x = layers.AveragePooling2D(2, padding="same", name="enc_pool")(x)  # 3
-    x = layers.Flatten(name="enc_flat")(x)
-    x = layers.Dense(width, activation="relu", name="enc_dense")(x)
-    return UnfoldTime(name="per_frame")(x, flow)
+    x = FoldTime(name=f"frames{tag}")(flow)  # 25 x 25 (75 / pool 3)
+    x = layers.Conv2D(16, 3, padding="same", activation="relu", name=f"enc_conv1{tag}")(x)
+    x = layers.Conv2D(32, 3, strides=2, activation="relu", name=f"enc_conv2{tag}")(x)  # 12
+    x = layers.Conv2D(width, 3, strides=2, activation="relu", name=f"enc_conv3{tag}")(x)  # 5
+    x = layers.AveragePooling2D(2, padding="same", name=f"enc_pool{tag}")(x)  # 3
+    x = layers.Flatten(name=f"enc_flat{tag}")(x)
+    x = layers.Dense(width, activation="relu", name=f"enc_dense{tag}")(x)
+    return UnfoldTime(name=f"per_frame{tag}")(x, flow)
 
 
 @keras.saving.register_keras_serializable(package="apexspot")
@@ -155,25 +155,49 @@ class MaskedLogits(layers.Layer):
         return input_shape[:-1]
 
 
+def member_logits(flow, mask, log_prior, variant: Variant, tag: str = ""):
+    """One network of the ensemble: per-frame features, temporal context, logits (B, T)."""
+    x = ShortRange(name=f"short_range{tag}")(flow) if variant.short_range else flow
+    h = frame_features(x, variant.width, tag)
+    if variant.dropout_rate:
+        h = layers.Dropout(variant.dropout_rate, name=f"feature_dropout{tag}")(h)
+    h = ClipContext(name=f"clip_context{tag}")(h, mask)
+    h = layers.Dense(variant.width, activation="relu", name=f"mix{tag}")(h)
+    for i in range(variant.temporal_layers):
+        step = layers.Conv1D(variant.width, 3, padding="same", dilation_rate=2 ** i, activation="relu",
+                             name=f"temporal{i + 1}{tag}")(h)
+        h = layers.Add(name=f"residual{i + 1}{tag}")([h, step])
+    evidence = layers.Dense(1, dtype="float32", name=f"evidence{tag}")(h)
+    return MaskedLogits(name=f"logits{tag}")(evidence, log_prior, mask)
+
+
+@keras.saving.register_keras_serializable(package="apexspot")
+class Stack(layers.Layer):
+    """The members' logits side by side: (B, members, T)."""
+
+    def call(self, logits):
+        return ops.stack(logits, axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0][0], len(input_shape), input_shape[0][1])
+
+
 def build_clip_model(variant: Variant, flow_shape: tuple[int, int, int] = (75, 75, 3),
                      name: str = "apexspot_clip") -> keras.Model:
     """Inputs: flow (B, T, H, W, C), mask (B, T), log_prior (B, T) (zeros for `prior: false`);
-    output: logits (B, T)."""
+    output: logits (B, members, T) of `variant.members` independently initialised networks."""
     flow = keras.Input((None, *input_shape(flow_shape, variant)), name="flow")
     mask = keras.Input((None,), name="mask")
     log_prior = keras.Input((None,), name="log_prior")
-    h = frame_features(ShortRange(name="short_range")(flow) if variant.short_range else flow, variant.width)
-    if variant.dropout_rate:
-        h = layers.Dropout(variant.dropout_rate, name="feature_dropout")(h)
-    h = ClipContext(name="clip_context")(h, mask)
-    h = layers.Dense(variant.width, activation="relu", name="mix")(h)
-    for i in range(variant.temporal_layers):
-        step = layers.Conv1D(variant.width, 3, padding="same", dilation_rate=2 ** i, activation="relu",
-                             name=f"temporal{i + 1}")(h)
-        h = layers.Add(name=f"residual{i + 1}")([h, step])
-    evidence = layers.Dense(1, dtype="float32", name="evidence")(h)
-    logits = MaskedLogits(name="logits")(evidence, log_prior, mask)
-    return keras.Model([flow, mask, log_prior], logits, name=name)
+    logits = [member_logits(flow, mask, log_prior, variant, f"_{m}" if m else "") for m in range(variant.members)]
+    return keras.Model([flow, mask, log_prior], Stack(name="members")(logits), name=name)
+
+
+def members_loss(target, logits):
+    """Each member's cross-entropy with the target distribution, averaged: the members' gradients
+    do not mix, so they train as independent models on the same batches."""
+    log_p = logits - ops.logsumexp(logits, axis=-1, keepdims=True)
+    return -ops.mean(ops.sum(ops.expand_dims(target, 1) * log_p, axis=-1), axis=-1)
 
 
 # ------------------------------------------------------------------ data
@@ -323,7 +347,7 @@ def compile_clip_model(model: keras.Model, learning_rate: float, jit_compile: An
     # The weights kept are an exponential moving average of the last steps' (Keras swaps
     # them in when fit ends): with ~100 clips a fold, single-step weights vary a lot.
     model.compile(optimizer=keras.optimizers.Adam(learning_rate, use_ema=True, ema_momentum=0.95),
-                  loss=keras.losses.CategoricalCrossentropy(from_logits=True), jit_compile=jit_compile)
+                  loss=members_loss, jit_compile=jit_compile)
 
 
 def train_clip_fold(model: keras.Model, train: list[Clip], held_out: list[Clip], flow_root: str | Path,
@@ -342,14 +366,14 @@ def train_clip_fold(model: keras.Model, train: list[Clip], held_out: list[Clip],
 def posterior(model: keras.Model, flow: np.ndarray, prior: ApexPrior | None, variant: Variant,
               channels: list[str] = ("u", "v", "magnitude")) -> np.ndarray:
     """P(apex = frame t) over every frame of one clip (the model's coarser grid interpolated),
-    averaged over the clip and its mirror image, as it was trained on both."""
+    averaged over the ensemble's members and over the clip and its mirror image."""
     frames = len(flow)
     small = shrink(flow, variant)
     views = [small, mirror(small, list(channels))]
     log_prior = sub_prior(prior, frames, variant.frame_step)
     (x, mask, lp), _ = batch_arrays(views, [log_prior] * len(views))
-    logits = np.asarray(model([x, mask, lp], training=False), np.float64)[:, :len(small)]
-    p = np.exp(logits - logits.max(axis=1, keepdims=True))
-    p = (p / p.sum(axis=1, keepdims=True)).mean(axis=0)
+    logits = np.asarray(model([x, mask, lp], training=False), np.float64)[..., :len(small)]  # views, members, T
+    p = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    p = (p / p.sum(axis=-1, keepdims=True)).mean(axis=(0, 1))
     full = np.interp(np.arange(frames), np.arange(len(small)) * variant.frame_step, p)
     return full / full.sum()

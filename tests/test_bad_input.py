@@ -319,3 +319,32 @@ def alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"
+
+
+@pytest.mark.parametrize("stage,missing", [("fold_split", "data/manifest.csv"), ("evaluate", "data/manifest.csv")])
+def test_a_stage_run_before_its_inputs_exist_says_which(tmp_path: Path, stage: str, missing: str) -> None:
+    (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text())
+    done = subprocess.run([sys.executable, str(ROOT / "stages" / f"{stage}.py")], cwd=tmp_path,
+                          capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert f"{missing}: missing" in done.stderr.strip().splitlines()[-1]
+
+
+def test_fold_split_splits_only_clips_that_reached_flow_and_says_why_others_did_not(tmp_path: Path) -> None:
+    from apexspot.datasets.manifest import Clip, Skipped, to_frame
+    from apexspot.files import write_json
+
+    clips = [Clip(f"casme2/sub0{i}/EP0{i}", f"casme2-0{i}", "casme2", f"EP0{i}", 10, 15, 30, 21, "f", "img{frame}.jpg",
+                  "", "", "", "s.xlsx", i + 1) for i in range(1, 5)]
+    (tmp_path / "data").mkdir()
+    to_frame(clips).to_csv(tmp_path / "data/manifest.csv", index=False)
+    lost = Skipped.of(clips[3], "face-align", "no_face", "no face found in img10.jpg")
+    write_json(tmp_path / "data/flow_clips.json", {"stage": "flow", "clips": [c.clip_id for c in clips[:3]],
+                                                   "skipped": [vars(lost)]})
+    (tmp_path / "params.yaml").write_text("folds: {k: 3}\n")
+    done = subprocess.run([sys.executable, str(ROOT / "stages" / "fold_split.py")], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "casme2/sub04/EP04 (face-align): no_face: no face found in img10.jpg" in done.stdout
+    folds = yaml.safe_load((tmp_path / "data/folds.json").read_text())
+    assert sorted(c for f in folds["folds"] for c in f["clips"]) == [c.clip_id for c in clips[:3]]
