@@ -193,6 +193,7 @@ def build_clip_model(variant: Variant, flow_shape: tuple[int, int, int] = (75, 7
     return keras.Model([flow, mask, log_prior], Stack(name="members")(logits), name=name)
 
 
+@keras.saving.register_keras_serializable(package="apexspot")
 def members_loss(target, logits):
     """Each member's cross-entropy with the target distribution, averaged: the members' gradients
     do not mix, so they train as independent models on the same batches."""

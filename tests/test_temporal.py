@@ -9,8 +9,10 @@ from apexspot import clipfiles
 from apexspot.config import TrainParams, Variant
 from apexspot.datasets.manifest import Clip
 from apexspot.folds import make_folds
+from apexspot.model import load_model
 from apexspot.temporal import (ApexPrior, ClipBatches, build_clip_model, mirror, posterior, shrink, stretch,
                                train_clip_fold)
+from apexspot.training import save_model
 
 
 def clip(i: int, onset: int, apex: int, offset: int, subject: str = "s1") -> Clip:
@@ -85,6 +87,8 @@ def test_clip_model_builds_trains_a_step_and_gives_a_posterior(flow_root) -> Non
     flow = clipfiles.load(clipfiles.clip_file(root, clips[3].clip_id))["flow"]
     p = posterior(model, flow, prior, v)
     assert p.shape == (clips[3].n_frames,) and p.sum() == pytest.approx(1.0) and np.all(p >= 0)
+    save_model(model, root / "fold_0.keras")  # the trained, compiled model saves and loads back
+    assert np.allclose(posterior(load_model(root / "fold_0.keras"), flow, prior, v), p, atol=1e-5)
 
 
 def test_shrink_pools_and_normalises() -> None:
