@@ -303,8 +303,13 @@ def test_killing_a_stage_leaves_no_worker_running(tmp_path: Path) -> None:
         for _ in map_clips(work, [1, 2], workers=2, progress=False):
             pass
     """))
-    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
-    workers = [int(parent.stdout.readline().split()[1]) for _ in range(2)]
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, cwd=tmp_path)
+    lines = [parent.stdout.readline() for _ in range(2)]
+    if not all(lines):
+        parent.kill()
+        pytest.fail(f"the stage did not start its workers: {parent.communicate()[1][-2000:]}")
+    workers = [int(line.split()[1]) for line in lines]
     parent.send_signal(signal.SIGKILL)
     parent.wait()
     deadline = time.time() + 10
