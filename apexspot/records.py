@@ -47,12 +47,12 @@ def survivors(path: str | Path) -> tuple[list[str], list[Skipped]]:
         raise ApexspotError(f"{path}: not a stage report of this version of apexspot ({err})") from None
 
 
-def surviving(clips: list[Clip], path: str | Path) -> list[Clip]:
-    """The manifest clips a stage report lists as produced, in manifest order."""
-    ids, _ = survivors(path)
+def surviving(clips: list[Clip], path: str | Path) -> tuple[list[Clip], list[Skipped]]:
+    """(the manifest clips a stage record lists as produced, in manifest order; the skips so far)."""
+    ids, skipped = survivors(path)
     keep = set(ids)
     unknown = keep - {c.clip_id for c in clips}
     if unknown:
         raise ApexspotError(f"{path} lists clips the manifest does not have ({sorted(unknown)[:3]}): "
                             "rerun the pipeline with `dvc repro`")
-    return [c for c in clips if c.clip_id in keep]
+    return [c for c in clips if c.clip_id in keep], skipped

@@ -7,13 +7,12 @@ from apexspot.datasets.manifest import read_manifest
 from apexspot.errors import run_stage
 from apexspot.files import write_json
 from apexspot.folds import fold_table, folds_document, make_folds
-from apexspot.records import surviving, survivors
+from apexspot.records import surviving
 
 
 def main() -> None:
     p = config.load().folds
-    clips = surviving(read_manifest("data/manifest.csv"), "data/flow_clips.json")
-    _, dropped = survivors("data/flow_clips.json")
+    clips, dropped = surviving(read_manifest("data/manifest.csv"), "data/flow_clips.json")
     if dropped:
         print(f"fold-split: {len(dropped)} manifest clip(s) did not reach the flow stage and are not split: "
               + ", ".join(f"{n} {reason}" for reason, n in Counter(s.reason for s in dropped).most_common()))
