@@ -123,6 +123,8 @@ class Variant(Section):
     members: int = Field(1, ge=1, le=16)  # independently initialised networks, posteriors averaged
     prior: bool = True  # add the log prior over apex positions (training folds only)
     target_sigma: float = Field(0.05, gt=0, le=0.5)  # width of the apex target, fraction of the window
+    intensity_weight: float = Field(0.0, ge=0)  # weight of the paper's per-frame targets as a second loss (0: off)
+    test_stretch: list[float] = Field([1.0], min_length=1)  # the clip also played this many times as slow when scoring; posteriors averaged
     # Training recipe of this variant where it differs from train.* (null: use train.*)
     epochs: Optional[int] = Field(None, ge=1)
     batch_size: Optional[int] = Field(None, ge=1)

@@ -28,8 +28,10 @@ from apexspot import clipfiles
 from apexspot.config import TrainParams, Variant
 from apexspot.datasets.manifest import Clip
 from apexspot.errors import ApexspotError
+from apexspot.labels import continuous_labels
 
-PAD_TO = 32  # clips are padded to a multiple of this many frames: few distinct shapes to compile
+PAD_TO = 16  # clips are padded to a multiple of this many frames: few distinct shapes to compile
+MIN_STRETCH, MAX_STRETCH = 0.8, 1.25  # time-stretch augmentation: the clip played 0.8-1.25 times as slow
 NEG = -1e9
 
 
@@ -156,7 +158,8 @@ class MaskedLogits(layers.Layer):
 
 
 def member_logits(flow, mask, log_prior, variant: Variant, tag: str = ""):
-    """One network of the ensemble: per-frame features, temporal context, logits (B, T)."""
+    """One network of the ensemble: per-frame features, temporal context, logits (B, T), and
+    (intensity_weight > 0) each frame's expression intensity (B, T, 1)."""
     x = ShortRange(name=f"short_range{tag}")(flow) if variant.short_range else flow
     h = frame_features(x, variant.width, tag)
     if variant.dropout_rate:
@@ -168,7 +171,8 @@ def member_logits(flow, mask, log_prior, variant: Variant, tag: str = ""):
                              name=f"temporal{i + 1}{tag}")(h)
         h = layers.Add(name=f"residual{i + 1}{tag}")([h, step])
     evidence = layers.Dense(1, dtype="float32", name=f"evidence{tag}")(h)
-    return MaskedLogits(name=f"logits{tag}")(evidence, log_prior, mask)
+    intensity = layers.Dense(1, dtype="float32", name=f"intensity{tag}")(h) if variant.intensity_weight else None
+    return MaskedLogits(name=f"logits{tag}")(evidence, log_prior, mask), intensity
 
 
 @keras.saving.register_keras_serializable(package="apexspot")
@@ -185,12 +189,18 @@ class Stack(layers.Layer):
 def build_clip_model(variant: Variant, flow_shape: tuple[int, int, int] = (75, 75, 3),
                      name: str = "apexspot_clip") -> keras.Model:
     """Inputs: flow (B, T, H, W, C), mask (B, T), log_prior (B, T) (zeros for `prior: false`);
-    output: logits (B, members, T) of `variant.members` independently initialised networks."""
+    output: logits (B, members, T) of `variant.members` independently initialised networks,
+    and with `intensity_weight` > 0 also each frame's predicted intensity (B, members, T)."""
     flow = keras.Input((None, *input_shape(flow_shape, variant)), name="flow")
     mask = keras.Input((None,), name="mask")
     log_prior = keras.Input((None,), name="log_prior")
-    logits = [member_logits(flow, mask, log_prior, variant, f"_{m}" if m else "") for m in range(variant.members)]
-    return keras.Model([flow, mask, log_prior], Stack(name="members")(logits), name=name)
+    members = [member_logits(flow, mask, log_prior, variant, f"_{m}" if m else "") for m in range(variant.members)]
+    logits = Stack(name="members")([m[0] for m in members])
+    if not variant.intensity_weight:
+        return keras.Model([flow, mask, log_prior], logits, name=name)
+    intensity = Stack(name="intensities")([layers.Reshape((-1,), name=f"flat_intensity{m}")(member[1])
+                                           for m, member in enumerate(members)])
+    return keras.Model([flow, mask, log_prior], [logits, intensity], name=name)
 
 
 @keras.saving.register_keras_serializable(package="apexspot")
@@ -199,6 +209,15 @@ def members_loss(target, logits):
     do not mix, so they train as independent models on the same batches."""
     log_p = logits - ops.logsumexp(logits, axis=-1, keepdims=True)
     return -ops.mean(ops.sum(ops.expand_dims(target, 1) * log_p, axis=-1), axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="apexspot")
+def intensity_loss(target, predicted):
+    """Squared error of each member's per-frame intensity against the paper's continuous
+    targets (0 at onset and offset, 1 at the apex); padding frames (target -1) do not count."""
+    valid = ops.cast(target >= 0, predicted.dtype)
+    error = ops.square(predicted - ops.expand_dims(target, 1)) * ops.expand_dims(valid, 1)
+    return ops.sum(ops.mean(error, axis=1), axis=-1) / ops.maximum(ops.sum(valid, axis=-1), 1.0)
 
 
 # ------------------------------------------------------------------ data
@@ -213,6 +232,11 @@ def target(apex_index: int, frames: int, sigma_fraction: float) -> np.ndarray:
     sigma = max(1.0, sigma_fraction * frames)
     q = np.exp(-0.5 * ((np.arange(frames) - apex_index) / sigma) ** 2)
     return (q / q.sum()).astype(np.float32)
+
+
+def intensity_target(apex_index: int, frames: int) -> np.ndarray:
+    """The paper's continuous per-frame target over a window of `frames` frames (apex = 1)."""
+    return continuous_labels(0, apex_index, frames - 1) if frames > 1 else np.ones(1, np.float32)
 
 
 def batch_arrays(flows: list[np.ndarray], priors: list[np.ndarray], targets: list[np.ndarray] | None = None,
@@ -277,10 +301,12 @@ def stretch(flow: np.ndarray, apex: int, factor: float) -> tuple[np.ndarray, int
 
 
 class ClipBatches(keras.utils.PyDataset):
-    """Whole clips as padded batches; all of a fold's flow is held in memory (float16).
+    """Whole clips as padded batches of clips of similar length; a fold's flow is held in memory.
 
-    Every batch is padded to the same length (the fold's longest clip, rounded up): Keras'
-    TensorFlow adapter fixes the batch shape from the first batches it sees.
+    Each batch is padded only to its own longest clip (time-stretched when augmenting), rounded
+    up to PAD_TO frames: padding to the fold's longest clip spent most of the compute on
+    padding. Keras' TensorFlow adapter fixes the batch shape from the first two batches it
+    sees, so those two are made to differ in length (the time axis is then left open).
     """
 
     def __init__(self, clips: list[Clip], flow_root: str | Path, prior: ApexPrior | None, variant: Variant,
@@ -289,6 +315,7 @@ class ClipBatches(keras.utils.PyDataset):
         super().__init__(workers=1, use_multiprocessing=False)
         self.clips, self.prior, self.batch_size, self.sigma = clips, prior, batch_size, variant.target_sigma
         self.channels, self.shuffle, self.augment = channels, shuffle, augment
+        self.intensity = variant.intensity_weight > 0
         self.rng = np.random.default_rng(seed)
         self.step = variant.frame_step
         self.flows = []
@@ -298,8 +325,14 @@ class ClipBatches(keras.utils.PyDataset):
                 raise ApexspotError(f"{clipfiles.clip_file(flow_root, c.clip_id)}: {len(flow)} frames, the manifest "
                                     f"says {c.n_frames}: rerun the pipeline with `dvc repro`")
             self.flows.append(shrink(flow, variant.model_copy(update={"frame_step": 1})))
-        self.steps = padded_length(len(range(0, max(len(f) for f in self.flows), self.step)))
         self.order = self._order()
+
+    def longest(self, clips: np.ndarray) -> int:
+        """Frames of the batch's longest clip as the model sees it (after the most stretch)."""
+        frames = max(len(self.flows[i]) for i in clips)
+        if self.augment:
+            frames = int(round((frames - 1) * MAX_STRETCH)) + 1
+        return len(range(0, frames, self.step))
 
     def _order(self) -> list[np.ndarray]:
         """Batches of clips of similar length (less padding), in random order when shuffling."""
@@ -308,6 +341,10 @@ class ClipBatches(keras.utils.PyDataset):
         batches = [index[i:i + self.batch_size] for i in range(0, len(index), self.batch_size)]
         if self.shuffle:
             batches = [batches[i] for i in self.rng.permutation(len(batches))]
+        steps = [padded_length(self.longest(b)) for b in batches]
+        other = next((i for i in range(1, len(batches)) if steps[i] != steps[0]), None)
+        if other is not None:  # the first two batches differ in length (see the class docstring)
+            batches[1], batches[other] = batches[other], batches[1]
         return batches
 
     def on_epoch_end(self) -> None:
@@ -317,38 +354,50 @@ class ClipBatches(keras.utils.PyDataset):
     def __len__(self) -> int:
         return len(self.order)
 
-    def example(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(flow, log prior, target) of clip i on the model's frame grid, augmented when training."""
+    def example(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(flow, log prior, apex target, per-frame intensity target) of clip i on the model's
+        frame grid, augmented when training."""
         clip, flow = self.clips[i], self.flows[i]
         apex = clip.apex - clip.onset
         if self.augment:
             if self.rng.random() < 0.5:
                 flow = mirror(flow, self.channels)
-            longest = np.log(min(1.25, (self.steps * self.step - 1) / (len(flow) - 1)))
-            flow, apex = stretch(flow, apex, float(np.exp(self.rng.uniform(np.log(0.8), longest))))
+            factor = np.exp(self.rng.uniform(np.log(MIN_STRETCH), np.log(MAX_STRETCH)))
+            flow, apex = stretch(flow, apex, float(factor))
             # A new face is aligned a little differently: shift by up to one pooled cell.
             flow = np.roll(flow, tuple(self.rng.integers(-1, 2, size=2)), axis=(1, 2))
         frames = len(flow)
         flow = flow[::self.step]
         q = target(apex, frames, self.sigma)
         q = np.add.reduceat(q, np.arange(0, frames, self.step))  # each kept frame takes its step's mass
-        return flow, sub_prior(self.prior, frames, self.step), q
+        return flow, sub_prior(self.prior, frames, self.step), q, intensity_target(apex, frames)[::self.step]
 
     def __getitem__(self, b: int):
-        examples = [self.example(int(i)) for i in self.order[b]]
-        x, y = batch_arrays([e[0] for e in examples], [e[1] for e in examples], [e[2] for e in examples],
-                            self.steps)
-        return x, y
+        clips = self.order[b]
+        examples = [self.example(int(i)) for i in clips]
+        steps = padded_length(self.longest(clips))
+        x, y = batch_arrays([e[0] for e in examples], [e[1] for e in examples], [e[2] for e in examples], steps)
+        if not self.intensity:
+            return x, y
+        intensity = np.full((len(examples), steps), -1.0, np.float32)  # -1: padding, not scored
+        for row, e in enumerate(examples):
+            intensity[row, :len(e[3])] = e[3]
+        return x, (y, intensity)
 
 
 # ------------------------------------------------------------------ training and scoring
 
 
-def compile_clip_model(model: keras.Model, learning_rate: float, jit_compile: Any = "auto") -> None:
+def compile_clip_model(model: keras.Model, learning_rate: float, jit_compile: Any = "auto",
+                       intensity_weight: float = 0.0) -> None:
     # The weights kept are an exponential moving average of the last steps' (Keras swaps
     # them in when fit ends): with ~100 clips a fold, single-step weights vary a lot.
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate, use_ema=True, ema_momentum=0.95),
-                  loss=members_loss, jit_compile=jit_compile)
+    optimizer = keras.optimizers.Adam(learning_rate, use_ema=True, ema_momentum=0.95)
+    if len(model.outputs) == 1:
+        model.compile(optimizer=optimizer, loss=members_loss, jit_compile=jit_compile)
+    else:  # logits and per-frame intensities
+        model.compile(optimizer=optimizer, loss=[members_loss, intensity_loss], loss_weights=[1.0, intensity_weight],
+                      jit_compile=jit_compile)
 
 
 def train_clip_fold(model: keras.Model, train: list[Clip], held_out: list[Clip], flow_root: str | Path,
@@ -359,7 +408,7 @@ def train_clip_fold(model: keras.Model, train: list[Clip], held_out: list[Clip],
     batches = ClipBatches(train, flow_root, prior, variant, batch, channels, shuffle=True, augment=p.augment,
                           seed=p.seed)
     check = ClipBatches(held_out, flow_root, prior, variant, batch, channels) if held_out else None
-    compile_clip_model(model, variant.learning_rate or p.learning_rate, p.jit_compile)
+    compile_clip_model(model, variant.learning_rate or p.learning_rate, p.jit_compile, variant.intensity_weight)
     return model.fit(batches, validation_data=check, epochs=variant.epochs or p.epochs, callbacks=callbacks,
                      verbose=2)
 
@@ -367,14 +416,26 @@ def train_clip_fold(model: keras.Model, train: list[Clip], held_out: list[Clip],
 def posterior(model: keras.Model, flow: np.ndarray, prior: ApexPrior | None, variant: Variant,
               channels: list[str] = ("u", "v", "magnitude")) -> np.ndarray:
     """P(apex = frame t) over every frame of one clip (the model's coarser grid interpolated),
-    averaged over the ensemble's members and over the clip and its mirror image."""
+    averaged over the ensemble's members, the clip and its mirror image, and the clip played
+    at each of `variant.test_stretch` speeds (the speeds it was trained on)."""
     frames = len(flow)
-    small = shrink(flow, variant)
-    views = [small, mirror(small, list(channels))]
-    log_prior = sub_prior(prior, frames, variant.frame_step)
-    (x, mask, lp), _ = batch_arrays(views, [log_prior] * len(views))
-    logits = np.asarray(model([x, mask, lp], training=False), np.float64)[..., :len(small)]  # views, members, T
-    p = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    p = (p / p.sum(axis=-1, keepdims=True)).mean(axis=(0, 1))
-    full = np.interp(np.arange(frames), np.arange(len(small)) * variant.frame_step, p)
-    return full / full.sum()
+    pooled = shrink(flow, variant.model_copy(update={"frame_step": 1}))
+    views, priors, grids = [], [], []
+    for factor in variant.test_stretch:
+        played, _ = stretch(pooled, 0, factor) if factor != 1 else (pooled, 0)
+        small = played[::variant.frame_step]
+        views += [small, mirror(small, list(channels))]
+        priors += [sub_prior(prior, len(played), variant.frame_step)] * 2
+        grids += [np.arange(len(small)) * variant.frame_step / factor] * 2  # in frames of the clip
+    (x, mask, lp), _ = batch_arrays(views, priors)
+    out = model([x, mask, lp], training=False)
+    out = out[0] if isinstance(out, (list, tuple)) else out  # logits (and per-frame intensities)
+    logits = np.asarray(out, np.float64)  # views, members, T
+    total = np.zeros(frames)
+    for view, grid in zip(logits, grids):
+        view = view[:, :len(grid)]
+        p = np.exp(view - view.max(axis=-1, keepdims=True))
+        p = (p / p.sum(axis=-1, keepdims=True)).mean(axis=0)
+        full = np.interp(np.arange(frames), grid, p)
+        total += full / full.sum()
+    return total / total.sum()

@@ -10,8 +10,8 @@ from apexspot.config import TrainParams, Variant
 from apexspot.datasets.manifest import Clip
 from apexspot.folds import make_folds
 from apexspot.model import load_model
-from apexspot.temporal import (ApexPrior, ClipBatches, build_clip_model, mirror, posterior, shrink, stretch,
-                               train_clip_fold)
+from apexspot.temporal import (PAD_TO, ApexPrior, ClipBatches, build_clip_model, intensity_loss, mirror, posterior,
+                               shrink, stretch, train_clip_fold)
 from apexspot.training import save_model
 
 
@@ -63,27 +63,37 @@ def flow_root(tmp_path):
     return tmp_path, clips
 
 
-def test_batches_are_padded_to_one_length_with_masks_and_targets(flow_root) -> None:
+@pytest.mark.parametrize("augment", [False, True])
+def test_batches_are_padded_to_their_longest_clip_with_masks_and_targets(flow_root, augment) -> None:
     root, clips = flow_root
     v = Variant(kind="clip")
-    batches = ClipBatches(clips, root, ApexPrior.fit(clips), v, 3, ["u", "v", "magnitude"])
-    (x, mask, prior), y = batches[0]
-    assert x.shape[1:] == (batches.steps, 25, 25, 3) and batches.steps % 32 == 0
-    assert mask.shape == prior.shape == y.shape == x.shape[:2]
-    for row in range(len(x)):
-        n = int(mask[row].sum())
-        assert y[row].sum() == pytest.approx(1.0, abs=1e-5) and np.all(y[row, n:] == 0)
-        assert np.all(x[row, n:] == 0) and np.all(prior[row, n:] == 0)
+    batches = ClipBatches(clips, root, ApexPrior.fit(clips), v, 1, ["u", "v", "magnitude"], shuffle=augment,
+                          augment=augment)
+    lengths = []
+    for b in range(len(batches)):
+        (x, mask, prior), y = batches[b]
+        longest = int(mask.sum(axis=1).max())
+        assert x.shape[1] % PAD_TO == 0 and x.shape[1] - PAD_TO < longest <= x.shape[1]
+        assert x.shape[2:] == (25, 25, 3) and mask.shape == prior.shape == y.shape == x.shape[:2]
+        for row in range(len(x)):
+            n = int(mask[row].sum())
+            assert y[row].sum() == pytest.approx(1.0, abs=1e-5) and np.all(y[row, n:] == 0)
+            assert np.all(x[row, n:] == 0) and np.all(prior[row, n:] == 0)
+        lengths.append(x.shape[1])
+    # Keras' TensorFlow adapter takes the batch shape from the first two batches: they differ.
+    assert len(set(lengths)) > 1 and lengths[0] != lengths[1]
 
 
-def test_clip_model_builds_trains_a_step_and_gives_a_posterior(flow_root) -> None:
+@pytest.mark.parametrize("intensity_weight", [0.0, 0.5])
+def test_clip_model_builds_trains_a_step_and_gives_a_posterior(flow_root, intensity_weight) -> None:
     root, clips = flow_root
-    v = Variant(kind="clip", width=8, temporal_layers=2, epochs=1, batch_size=2)
+    v = Variant(kind="clip", width=8, temporal_layers=2, epochs=1, batch_size=2, intensity_weight=intensity_weight)
     model = build_clip_model(v, (75, 75, 3))
     prior = ApexPrior.fit(clips)
     history = train_clip_fold(model, clips, clips[:1], root, v, TrainParams(epochs=1), ["u", "v", "magnitude"],
                               prior, [])
     assert np.isfinite(history.history["loss"][0]) and "val_loss" in history.history
+    assert len(model.outputs) == (2 if intensity_weight else 1)
     flow = clipfiles.load(clipfiles.clip_file(root, clips[3].clip_id))["flow"]
     p = posterior(model, flow, prior, v)
     assert p.shape == (clips[3].n_frames,) and p.sum() == pytest.approx(1.0) and np.all(p >= 0)
@@ -97,3 +107,24 @@ def test_shrink_pools_and_normalises() -> None:
     assert small.shape == (5, 25, 25, 3) and np.allclose(small, 1.0, atol=1e-3)
     raw = shrink(flow, Variant(kind="clip", normalise=False))
     assert np.allclose(raw, 3.0)
+
+
+def test_intensity_loss_scores_valid_frames_of_every_member_only() -> None:
+    target = np.array([[0.0, 0.5, 1.0, -1.0, -1.0]], np.float32)  # two padding frames
+    predicted = np.array([[[0.0, 0.5, 0.0, 9.0, 9.0], [1.0, 0.5, 1.0, -9.0, 3.0]]], np.float32)  # 2 members
+    loss = float(np.asarray(intensity_loss(target, predicted))[0])
+    # member 1: errors 0, 0, 1 -> 1/3; member 2: 1, 0, 0 -> 1/3; padding ignored
+    assert loss == pytest.approx(1 / 3, abs=1e-6)
+
+
+@pytest.mark.parametrize("stretches", [[1.0], [0.8, 1.0, 1.25], [1.25]])
+def test_posterior_maps_stretched_views_back_to_the_clips_frames(stretches) -> None:
+    def peaked(inputs, training=False):  # a "model" whose logits follow each frame's motion
+        x, mask, log_prior = inputs
+        return (40.0 * np.abs(x).mean(axis=(2, 3, 4)) + (mask - 1) * 1e9)[:, None, :]
+
+    flow = np.random.default_rng(1).normal(0, 0.05, (61, 75, 75, 3)).astype(np.float32)
+    flow[37:40, 20:50, 20:50] += 3.0  # the "apex": frames 37-39
+    v = Variant(kind="clip", test_stretch=stretches)
+    p = posterior(peaked, flow, None, v)
+    assert p.shape == (61,) and p.sum() == pytest.approx(1.0) and abs(int(np.argmax(p)) - 38) <= 2
