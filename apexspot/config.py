@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -123,8 +123,9 @@ class Variant(Section):
     members: int = Field(1, ge=1, le=16)  # independently initialised networks, posteriors averaged
     prior: bool = True  # add the log prior over apex positions (training folds only)
     target_sigma: float = Field(0.05, gt=0, le=0.5)  # width of the apex target, fraction of the window
-    intensity_weight: float = Field(0.0, ge=0)  # weight of the paper's per-frame targets as a second loss (0: off)
-    test_stretch: list[float] = Field([1.0], min_length=1)  # the clip also played this many times as slow when scoring; posteriors averaged
+    intensity_weight: float = Field(1.0, ge=0)  # weight of the paper's per-frame targets as a second loss (0: off)
+    # scoring: the clip also played at these speeds (1 = as recorded), posteriors averaged
+    test_stretch: list[Annotated[float, Field(ge=0.5, le=2.0)]] = Field([0.9, 1.0, 1.1], min_length=1)
     # Training recipe of this variant where it differs from train.* (null: use train.*)
     epochs: Optional[int] = Field(None, ge=1)
     batch_size: Optional[int] = Field(None, ge=1)
@@ -157,7 +158,7 @@ PAPER_VARIANTS = {
 }
 
 
-CLIP_VARIANT = {"kind": "clip", "width": 16, "dropout_rate": 0.3, "epochs": 15, "batch_size": 8,
+CLIP_VARIANT = {"kind": "clip", "width": 16, "dropout_rate": 0.3, "epochs": 20, "batch_size": 8,
                 "learning_rate": 1e-3}
 
 

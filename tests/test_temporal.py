@@ -71,8 +71,10 @@ def test_batches_are_padded_to_their_longest_clip_with_masks_and_targets(flow_ro
                           augment=augment)
     lengths = []
     for b in range(len(batches)):
-        (x, mask, prior), y = batches[b]
+        (x, mask, prior), (y, intensity) = batches[b]
         longest = int(mask.sum(axis=1).max())
+        assert intensity.shape == y.shape and np.all((intensity == -1) == (mask == 0))  # -1: padding only
+        assert np.all(intensity.max(axis=1) <= 1.0) and np.all(intensity.max(axis=1) >= 0.5)
         assert x.shape[1] % PAD_TO == 0 and x.shape[1] - PAD_TO < longest <= x.shape[1]
         assert x.shape[2:] == (25, 25, 3) and mask.shape == prior.shape == y.shape == x.shape[:2]
         for row in range(len(x)):
