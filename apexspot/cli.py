@@ -62,6 +62,21 @@ def cmd_spot(args: argparse.Namespace) -> None:
               f"({len(result['models'])} fold models, face by {result['detector']})")
 
 
+def cmd_compare(args: argparse.Namespace) -> None:
+    """Print the headline metrics of two metrics/mae.json files side by side (Markdown)."""
+    import json
+
+    from apexspot.metrics import compare_table
+
+    loaded = []
+    for path in (args.base, args.new):
+        try:
+            loaded.append(json.loads(Path(path).read_text()))
+        except (OSError, ValueError) as e:
+            raise ApexspotError(f"{path}: not a readable metrics file ({e})") from None
+    print(compare_table(*loaded))
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="apexspot", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -96,6 +111,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("-S", "--set", action="append", default=[], help="extra param override, as for dvc exp run")
     s.add_argument("-j", "--jobs", type=int, default=1, help="experiments at a time")
     s.set_defaults(func=cmd_ablate)
+
+    s = sub.add_parser("compare", help=cmd_compare.__doc__)
+    s.add_argument("base", help="metrics/mae.json of the run to compare against")
+    s.add_argument("new", help="metrics/mae.json of this run")
+    s.set_defaults(func=cmd_compare)
     return p
 
 

@@ -89,3 +89,22 @@ def paired_difference(model: pd.Series, reference: pd.Series, groups: np.ndarray
 def by_dataset(table: pd.DataFrame, predictors: list[str], unit: str = "subject") -> dict[str, Any]:
     """The same report for each dataset alone (MAE and intervals per dataset)."""
     return {str(name): report(part, predictors, unit) for name, part in table.groupby("dataset")}
+
+
+def compare_table(base: dict[str, Any], new: dict[str, Any], predictors: tuple[str, ...] = ("model", "centre")) -> str:
+    """Markdown: the headline numbers of two metrics/mae.json files side by side (the CI
+    report: a branch's run against main's run on the same runner and data)."""
+    def cell(m: dict[str, Any], name: str) -> str:
+        p = m.get(name)
+        if not isinstance(p, dict) or "mae" not in p:
+            return "—"
+        return f"{p['mae']:.2f} [{p['mae_ci_low']:.2f}, {p['mae_ci_high']:.2f}]"
+
+    def difference(m: dict[str, Any]) -> str:
+        d = m.get("model_minus_centre")
+        return f"{d['mean']:+.2f} [{d['ci_low']:+.2f}, {d['ci_high']:+.2f}]" if isinstance(d, dict) else "—"
+
+    rows = ["| | base | this run |", "|---|---|---|", f"| clips | {base.get('clips', '—')} | {new.get('clips', '—')} |"]
+    rows += [f"| {name} MAE [95% CI] | {cell(base, name)} | {cell(new, name)} |" for name in predictors]
+    rows.append(f"| model − centre [95% CI] | {difference(base)} | {difference(new)} |")
+    return "\n".join(rows)

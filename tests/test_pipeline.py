@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import re
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
-from project import TINY, Project
+from project import ENV, ROOT, TINY, Project
 
 from apexspot import clipfiles
 
@@ -125,11 +126,38 @@ def test_ablate_runs_variants_as_experiments_from_the_cache(project: Project) ->
     assert lines[4].startswith("| centre of window (baseline) |")
 
 
-def test_ci_repro_script_writes_the_report_it_would_post(project: Project) -> None:
+def test_the_workflows_repro_job_runs_its_steps_as_the_runner_would(project: Project, tmp_path: Path) -> None:
+    """The repro job's steps, in order, from the YAML, on the CPU: a push to main keeps its
+    result as the base; a pull request's run is compared with it and posted (a fake `gh`)."""
+    from test_ci import context_for, run_job
+
     project.commit("before ci")
-    done = project.run("bash", "ci/repro.sh", "--variants", "bn3", "--report", "report.md", "--base", "HEAD")
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "gpu.yml").read_text())
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "gh").write_text('#!/bin/sh\necho "$@" > "$GH_LOG"\ncp "$5" "$GH_LOG.body"\n')
+    (fake / "gh").chmod(0o755)
+    env = {**ENV, "PATH": f"{fake}:{ENV['PATH']}", "GH_LOG": str(tmp_path / "gh.log")}
+    context = context_for("push") | {"vars.APEXSPOT_VENV": sys.prefix, "vars.APEXSPOT_HOME": str(tmp_path / "home")}
+    run_job(workflow, "repro", context, project.path, env, tmp_path)
+    kept = tmp_path / "home" / "results" / "synthetic" / "mae.json"
+    assert json.loads(kept.read_text()) == json.loads((project.path / "metrics" / "mae.json").read_text())
+    assert not (tmp_path / "gh.log").exists()  # a push posts nothing
+
+    run_job(workflow, "repro", context | {"github.event_name": "pull_request",
+                                          "github.event.pull_request.head.repo.full_name": "lab/apexspot"},
+            project.path, env, tmp_path)
+    assert (tmp_path / "gh.log").read_text().split() == ["pr", "comment", "7", "--body-file", "report.md"]
+    report = (tmp_path / "gh.log.body").read_text()
+    assert report.startswith("## apexspot: apex MAE (frames), data: synthetic")
+    assert "### This run against the kept base run (same data, same runner)" in report
+    assert "| model MAE [95% CI] |" in report and "### Experiments" in report
+
+
+def test_ci_repro_script_runs_a_variant_as_an_experiment(project: Project) -> None:
+    project.commit("before ci variant")
+    done = project.run("bash", "ci/repro.sh", "--variants", "bn3", "--report", "report.md")
     report = (project.path / "report.md").read_text()
-    assert report.startswith("## apexspot: apex MAE (frames)")
-    assert "### Workspace against `HEAD`" in report and "### Experiments" in report
+    assert report.startswith("## apexspot: apex MAE (frames), data: synthetic") and "### Experiments" in report
     assert "ci-bn3" in report and "model.mae" in report and "centre.mae" in report
     assert "wrote report.md" in done.stderr
