@@ -142,6 +142,9 @@ class TrainParams(Section):
     mixed_precision: bool = False  # float16 compute (GPU); weights and the output stay float32
     jit_compile: Union[bool, Literal["auto"]] = "auto"  # XLA / JIT
     augment: bool = True  # kind: clip: mirror (u negated) and time-stretch training clips
+    # kind: frame: a fold's frames held in memory (one gather per batch) or streamed from disk;
+    # auto: in memory when they take under a quarter of this machine's memory. Same batches either way.
+    loader: Literal["auto", "memory", "stream"] = "auto"
 
 
 class SpotParams(Section):

@@ -12,7 +12,7 @@ from apexspot import clipfiles
 from apexspot.datasets.manifest import Clip
 from apexspot.labels import continuous_labels
 from apexspot.model import Variant, build_model
-from apexspot.training import FlowFrames, TrainParams, make_deterministic, train_fold
+from apexspot.training import FlowFrames, FlowFramesInMemory, TrainParams, make_deterministic, train_fold
 
 
 def fake_clips(root: Path, n: int = 6, frames: int = 12) -> list[Clip]:
@@ -82,3 +82,33 @@ def test_batchnorm_recalibration_sets_population_statistics(tmp_path: Path) -> N
     frames = np.concatenate([ds[i][0] for i in range(len(ds))])
     assert np.allclose(np.asarray(bn.moving_mean), frames.mean((0, 1, 2)), atol=1e-3)
     assert bn.momentum == 0.99
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_in_memory_loader_gives_the_streaming_loaders_batches(tmp_path: Path, shuffle: bool) -> None:
+    clips = fake_clips(tmp_path)
+    stream = FlowFrames(clips, tmp_path, batch_size=5, stride=2, shuffle=shuffle, seed=3, group=2)
+    memory = FlowFramesInMemory(clips, tmp_path, batch_size=5, stride=2, shuffle=shuffle, seed=3, group=2)
+    assert memory.data.dtype == np.float16 and len(memory.data) == 6 * 6  # every kept frame, once
+    for _ in range(2):  # two epochs: the reshuffled order matches too
+        assert len(stream) == len(memory)
+        for i in range(len(stream)):
+            (xs, ys), (xm, ym) = stream[i], memory[i]
+            assert xm.dtype == np.float32 and np.array_equal(xs, xm) and np.array_equal(ys, ym)
+        stream.on_epoch_end()
+        memory.on_epoch_end()
+
+
+def test_loader_choice_follows_the_params_and_the_memory_budget(tmp_path: Path, monkeypatch) -> None:
+    from apexspot import training
+
+    clips = fake_clips(tmp_path)
+    assert training.fold_bytes(clips, tmp_path, 2) == 6 * 6 * 75 * 75 * 3 * 2
+    p = TrainParams(batch_size=4, frame_stride=2)
+    assert type(training.frame_batches(clips, tmp_path, p, True)) is FlowFramesInMemory
+    assert type(training.frame_batches(clips, tmp_path, p.model_copy(update={"loader": "stream"}), True)) is FlowFrames
+    monkeypatch.setattr(training, "memory_budget", lambda: 1000)  # the fold does not fit: stream
+    assert type(training.frame_batches(clips, tmp_path, p, True)) is FlowFrames
+    assert type(training.frame_batches(clips, tmp_path, p.model_copy(update={"loader": "memory"}), True)) \
+        is FlowFramesInMemory
+    assert type(training.frame_batches([], tmp_path, p, False)) is FlowFrames
