@@ -130,3 +130,17 @@ def test_plan_keeps_fork_pull_requests_off_the_runner(workflow, tmp_path, event,
                                                        listed) -> None:
     outputs = run_job(workflow, "plan", context_for(event, head_repo, variants), tmp_path, dict(ENV), tmp_path)
     assert outputs == {"trusted": trusted, "variants": listed}
+
+
+def test_compare_job_marks_legs_that_left_no_report(workflow, tmp_path) -> None:
+    import shutil
+
+    shutil.copytree(ROOT / "ci", tmp_path / "ci")
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "report-bn3.md").write_text("## apexspot: apex MAE (frames), data: synthetic\n")
+    context = context_for("workflow_dispatch", variants="bn3 clip")
+    context["join(fromJSON(needs.plan.outputs.variants), ' ')"] = "bn3 clip"
+    run_job(workflow, "compare", context, tmp_path, dict(ENV), tmp_path)
+    summary = (tmp_path / "compare.GITHUB_STEP_SUMMARY").read_text()
+    assert "| bn3 | ok (below) |" in summary and "| clip | **failed**: no report" in summary
+    assert "### bn3" in summary and "### clip" not in summary
