@@ -1,7 +1,7 @@
 """Training throughput of the paper's network (lrn5_att) with each frame loader, mixed
 precision on and off, XLA/JIT on and off, and the wall time of the paper's protocol.
 
-    python benchmarks/train_throughput.py [--quick] [--clips 40] [--frames 120] [--batches 30]
+    python benchmarks/train_throughput.py [--quick] [--clips 20] [--frames 100] [--batches 10]
     KERAS_BACKEND=jax python benchmarks/train_throughput.py     # on a GPU without TensorFlow
 
 Random flow clips are written to a temporary folder in the pipeline's format, so the
@@ -71,9 +71,9 @@ def first_line(error: Exception) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a few tiny batches: a smoke test, not a measurement")
-    ap.add_argument("--clips", type=int, default=40)
-    ap.add_argument("--frames", type=int, default=120)
-    ap.add_argument("--batches", type=int, default=30)
+    ap.add_argument("--clips", type=int, default=20)
+    ap.add_argument("--frames", type=int, default=100)
+    ap.add_argument("--batches", type=int, default=10)
     ap.add_argument("--batch-size", type=int, default=128)
     args = ap.parse_args()
     if args.quick:
