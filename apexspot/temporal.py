@@ -326,6 +326,10 @@ class ClipBatches(keras.utils.PyDataset):
                                     f"says {c.n_frames}: rerun the pipeline with `dvc repro`")
             self.flows.append(shrink(flow, variant.model_copy(update={"frame_step": 1})))
         self.order = self._order()
+        # If the first two batches (the ones Keras reads the shape from) share a length, every
+        # batch of every epoch gets it: a later shuffle must not bring a shorter batch.
+        first = {padded_length(self.longest(b)) for b in self.order[:2]}
+        self.fixed = padded_length(self.longest(np.arange(len(clips)))) if len(first) == 1 else None
 
     def longest(self, clips: np.ndarray) -> int:
         """Frames of the batch's longest clip as the model sees it (after the most stretch)."""
@@ -375,7 +379,7 @@ class ClipBatches(keras.utils.PyDataset):
     def __getitem__(self, b: int):
         clips = self.order[b]
         examples = [self.example(int(i)) for i in clips]
-        steps = padded_length(self.longest(clips))
+        steps = self.fixed or padded_length(self.longest(clips))
         x, y = batch_arrays([e[0] for e in examples], [e[1] for e in examples], [e[2] for e in examples], steps)
         if not self.intensity:
             return x, y

@@ -130,3 +130,21 @@ def test_posterior_maps_stretched_views_back_to_the_clips_frames(stretches) -> N
     v = Variant(kind="clip", test_stretch=stretches)
     p = posterior(peaked, flow, None, v)
     assert p.shape == (61,) and p.sum() == pytest.approx(1.0) and abs(int(np.argmax(p)) - 38) <= 2
+
+
+def test_batch_lengths_never_contradict_the_shape_keras_read_first(tmp_path) -> None:
+    """Keras fixes the time axis from batches 0 and 1 when they agree: then no batch of any
+    later epoch may have another length. Here one short clip (16 steps padded, the others 32)
+    is paired in the first epoch and alone in a later one (seed 1)."""
+    clips = []
+    for i, frames in enumerate([31, 33, 33, 33, 33]):
+        c = clip(i, 0, frames // 2, frames - 1, subject=f"s{i}")
+        clipfiles.save(clipfiles.clip_file(tmp_path, c.clip_id), flow=np.zeros((c.n_frames, 75, 75, 3), np.float16))
+        clips.append(c)
+    batches = ClipBatches(clips, tmp_path, None, Variant(kind="clip"), 2, ["u", "v", "magnitude"], shuffle=True,
+                          seed=1)
+    first = {batches[0][0][0].shape[1], batches[1][0][0].shape[1]}
+    assert first == {32}
+    for _ in range(6):
+        assert {batches[b][0][0].shape[1] for b in range(len(batches))} == first
+        batches.on_epoch_end()
