@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -28,8 +29,11 @@ def tool(name: str) -> str:
 
 
 def test_actionlint_finds_nothing() -> None:
+    # shellcheck on PATH: actionlint then also checks every `run:` script with it
+    env = {**ENV, "PATH": f"{BIN}{os.pathsep}{ENV['PATH']}"}
+    tool("shellcheck")
     done = subprocess.run([tool("actionlint"), "-config-file", str(ROOT / ".github" / "actionlint.yaml"),
-                           str(WORKFLOW)], capture_output=True, text=True, cwd=ROOT)
+                           str(WORKFLOW)], capture_output=True, text=True, cwd=ROOT, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
