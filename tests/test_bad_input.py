@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -305,11 +306,15 @@ def test_killing_a_stage_leaves_no_worker_running(tmp_path: Path) -> None:
     """))
     parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True, cwd=tmp_path)
-    lines = [parent.stdout.readline() for _ in range(2)]
-    if not all(lines):
-        parent.kill()
-        pytest.fail(f"the stage did not start its workers: {parent.communicate()[1][-2000:]}")
-    workers = [int(line.split()[1]) for line in lines]
+    # Two workers print at once: their lines may interleave, so take the pids from the text.
+    text = ""
+    while len(re.findall(r"worker (\d+)", text)) < 2:
+        line = parent.stdout.readline()
+        if not line:
+            parent.kill()
+            pytest.fail(f"the stage did not start its workers: {text!r} {parent.communicate()[1][-2000:]}")
+        text += line
+    workers = [int(pid) for pid in re.findall(r"worker (\d+)", text)[:2]]
     parent.send_signal(signal.SIGKILL)
     parent.wait()
     deadline = time.time() + 10
