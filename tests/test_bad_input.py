@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -306,21 +305,35 @@ def test_killing_a_stage_leaves_no_worker_running(tmp_path: Path) -> None:
     """))
     parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True, cwd=tmp_path)
-    # Two workers print at once: their lines may interleave, so take the pids from the text.
-    text = ""
-    while len(re.findall(r"worker (\d+)", text)) < 2:
-        line = parent.stdout.readline()
-        if not line:
-            parent.kill()
-            pytest.fail(f"the stage did not start its workers: {text!r} {parent.communicate()[1][-2000:]}")
-        text += line
-    workers = [int(pid) for pid in re.findall(r"worker (\d+)", text)[:2]]
+    # Which worker takes which job is the pool's business: take the workers from the process
+    # tree once one of them is inside a job, so the test does not depend on the jobs spreading.
+    line = parent.stdout.readline()
+    if not line.startswith("worker"):
+        parent.kill()
+        pytest.fail(f"the stage did not start its workers: {line!r} {parent.communicate()[1][-2000:]}")
+    deadline = time.time() + 30
+    while len(workers := children(parent.pid)) < 2 and time.time() < deadline:
+        time.sleep(0.1)
+    assert len(workers) == 2, f"expected 2 workers under the stage, found {workers}"
     parent.send_signal(signal.SIGKILL)
     parent.wait()
     deadline = time.time() + 10
     while time.time() < deadline and any(alive(pid) for pid in workers):
         time.sleep(0.2)
     assert not any(alive(pid) for pid in workers)
+
+
+def children(pid: int) -> list[int]:
+    """Live child processes of `pid`, read from /proc (field 4 of stat is the parent)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
 
 
 def alive(pid: int) -> bool:
