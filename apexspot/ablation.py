@@ -35,11 +35,19 @@ def queue(variants: list[str], overrides: list[str], existing: set[str]) -> None
             raise ApexspotError(f"could not queue the experiment for variant {variant!r} (see above)")
 
 
-def experiments() -> dict[str, dict[str, Any]]:
-    """Experiment name -> its row of `dvc.api.exp_show` (metrics and params flattened)."""
+def experiments(baseline: str | None = None) -> dict[str, dict[str, Any]]:
+    """Experiment name -> its row of `dvc.api.exp_show` (metrics and params flattened), for
+    the experiments of `baseline` (a commit; default HEAD), so a commit made while the queue
+    runs does not hide them."""
     import dvc.api
 
-    return {row["Experiment"]: row for row in dvc.api.exp_show() if row.get("Experiment")}
+    rows = dvc.api.exp_show(revs=[baseline]) if baseline else dvc.api.exp_show()
+    return {row["Experiment"]: row for row in rows if row.get("Experiment")}
+
+
+def head() -> str:
+    """The commit the experiments are queued on."""
+    return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
 
 
 def metric(row: dict[str, Any], name: str) -> Any:
@@ -55,9 +63,9 @@ def result(row: dict[str, Any] | None) -> dict[str, Any] | None:
     if row is None or str(row.get("State") or "").lower() in ("failed", "queued", "running"):
         return None
     figures = {k: metric(row, k) for k in (
-        "model.mae", "model.mae_ci_low", "model.mae_ci_high", "model.median_ae", "model.within_5",
-        "centre.mae", "centre.mae_ci_low", "centre.mae_ci_high", "model_minus_centre.mean",
-        "model_minus_centre.ci_low", "model_minus_centre.ci_high", "model_minus_centre.verdict", "clips")}
+        "model.mae", "model.ci_low", "model.ci_high", "model.median_ae", "model.within_5",
+        "centre.mae", "centre.ci_low", "centre.ci_high", "diff.mean",
+        "diff.ci_low", "diff.ci_high", "diff.verdict", "clips")}
     return figures if isinstance(figures["model.mae"], (int, float)) else None
 
 
@@ -74,13 +82,13 @@ def markdown_table(rows: dict[str, dict[str, Any]], variants: list[str]) -> tupl
             continue
         centre = centre or r
         lines.append(
-            f"| {variant} | {PAPER_MAE.get(variant, '')} | {r['model.mae']:.2f} [{r['model.mae_ci_low']:.2f}, "
-            f"{r['model.mae_ci_high']:.2f}] | {r['model.median_ae']:.1f} | {r['model.within_5']:.2f} "
-            f"| {r['model_minus_centre.mean']:+.2f} [{r['model_minus_centre.ci_low']:+.2f}, "
-            f"{r['model_minus_centre.ci_high']:+.2f}] | {words(r['model_minus_centre.verdict'])} |")
+            f"| {variant} | {PAPER_MAE.get(variant, '')} | {r['model.mae']:.2f} [{r['model.ci_low']:.2f}, "
+            f"{r['model.ci_high']:.2f}] | {r['model.median_ae']:.1f} | {r['model.within_5']:.2f} "
+            f"| {r['diff.mean']:+.2f} [{r['diff.ci_low']:+.2f}, "
+            f"{r['diff.ci_high']:+.2f}] | {words(r['diff.verdict'])} |")
     if centre:
-        lines.append(f"| centre of window (baseline) | | {centre['centre.mae']:.2f} [{centre['centre.mae_ci_low']:.2f}, "
-                     f"{centre['centre.mae_ci_high']:.2f}] | | | 0 | |")
+        lines.append(f"| centre of window (baseline) | | {centre['centre.mae']:.2f} [{centre['centre.ci_low']:.2f}, "
+                     f"{centre['centre.ci_high']:.2f}] | | | 0 | |")
     return "\n".join(lines), failed
 
 
@@ -91,9 +99,10 @@ def words(verdict: Any) -> str:
 
 def run(variants: list[str], overrides: list[str], jobs: int = 1) -> str:
     """Queue, run and tabulate; raises (after the table is printed) if any experiment failed."""
-    queue(variants, overrides, set(experiments()))
+    baseline = head()
+    queue(variants, overrides, set(experiments(baseline)))
     code = dvc("exp", "run", "--run-all", "--jobs", str(jobs))
-    table, failed = markdown_table(experiments(), variants)
+    table, failed = markdown_table(experiments(baseline), variants)
     print(table)
     if failed or code != 0:
         raise ApexspotError(f"{len(failed)} experiment(s) failed: {', '.join(failed) or '(see above)'}; "

@@ -92,6 +92,8 @@ def predict_clip(clip: Clip, fold: int, scores: np.ndarray, flow: dict[str, np.n
     row = {
         "clip_id": clip.clip_id, "subject": clip.subject, "identity": clip.identity, "dataset": clip.dataset, "fold": fold,
         "onset": clip.onset, "offset": clip.offset, "apex": clip.apex,
+        # What recognition needs next, as the sheet has it.
+        "emotion": clip.emotion or "unknown", "action_units": clip.action_units, "objective_class": clip.objective_class,
         "model": clip.onset + apex_index(scores, method, window),
         "centre": baselines.centre(clip.onset, clip.offset),
         "prior": clip.onset + apex_index(np.exp(prior.log_prior(clip.n_frames)), "median"),

@@ -52,28 +52,48 @@ def interval(samples: np.ndarray, level: float = 0.95) -> tuple[float, float]:
 
 def report(table: pd.DataFrame, predictors: list[str], unit: str = "subject", reference: str = "centre",
            resamples: int = RESAMPLES, seed: int = SEED) -> dict[str, Any]:
-    """Every figure for every predictor on exactly the same clips, with 95% intervals.
+    """The headline numbers (metrics/mae.json): every predictor on exactly the same clips,
+    with 95% intervals, and the model's paired difference from the reference.
 
-    `table` has one row per clip: apex, fold, dataset, the resampling `unit` and one
-    predicted-apex column per predictor. The fold sd is that of the per-fold MAEs.
+    `table` has one row per clip: apex, the resampling `unit` and one predicted-apex column
+    per predictor. Only the model gets median and within-5/10 (the baselines' are in the
+    per-group tables); per-fold, per-dataset and per-emotion figures are in `group_table`.
     """
     errors = pd.DataFrame({name: (table[name] - table["apex"]).abs() for name in predictors})
     groups = table[unit].to_numpy()
     boot = cluster_bootstrap(errors.to_numpy(), groups, resamples, seed)
-    out: dict[str, Any] = {"clips": int(len(table)), f"{unit}s": int(table[unit].nunique()),
-                           "bootstrap": {"unit": unit, "resamples": resamples, "seed": seed, "level": 0.95}}
+    out: dict[str, Any] = {}
     for i, name in enumerate(predictors):
-        error = errors[name]
         low, high = interval(boot[:, i])
-        per_fold = {str(k): float(v) for k, v in error.groupby(table["fold"]).mean().items()}
-        per_dataset = {str(k): float(v) for k, v in error.groupby(table["dataset"]).mean().items()}
-        out[name] = {**summary(error.to_numpy()), "mae_ci_low": low, "mae_ci_high": high,
-                     "mae_fold_std": float(np.std(list(per_fold.values()))),
-                     "mae_per_fold": per_fold, "mae_per_dataset": per_dataset}
-    if "model" in predictors and reference in predictors:
-        out[f"model_minus_{reference}"] = paired_difference(errors["model"], errors[reference], groups,
-                                                            resamples, seed)
+        figures = summary(errors[name].to_numpy())
+        out[name] = {"mae": figures["mae"], "ci_low": low, "ci_high": high}
+        if name == "model":
+            out[name] |= {k: figures[k] for k in ("median_ae", "within_5", "within_10")}
+            if reference in predictors:
+                out["diff"] = paired_difference(errors["model"], errors[reference], groups, resamples, seed)
+    out |= {"clips": int(len(table)), f"{unit}s": int(table[unit].nunique())}
     return out
+
+
+def group_table(table: pd.DataFrame, predictors: list[str], by: list[str], unit: str = "subject",
+                intervals: bool = False) -> pd.DataFrame:
+    """One row per group (fold, dataset, emotion...): clip and subject counts and each
+    predictor's MAE; with `intervals`, also the model's and the centre's 95% intervals and
+    the paired difference (for groups big enough to have subjects to resample)."""
+    rows = []
+    for key, part in table.groupby(by, sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        row: dict[str, Any] = dict(zip(by, key)) | {"clips": len(part), f"{unit}s": part[unit].nunique()}
+        row |= {name: float((part[name] - part["apex"]).abs().mean()) for name in predictors}
+        if intervals:
+            figures = report(part, predictors, unit)
+            for name in ("model", "centre"):
+                row |= {f"{name}_ci_low": figures[name]["ci_low"], f"{name}_ci_high": figures[name]["ci_high"]}
+            d = figures["diff"]
+            row |= {"model_minus_centre": d["mean"], "model_minus_centre_ci_low": d["ci_low"],
+                    "model_minus_centre_ci_high": d["ci_high"]}
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def paired_difference(model: pd.Series, reference: pd.Series, groups: np.ndarray,
@@ -86,11 +106,6 @@ def paired_difference(model: pd.Series, reference: pd.Series, groups: np.ndarray
             "ratio": float(np.mean(model) / max(np.mean(reference), 1e-9)), "verdict": verdict}
 
 
-def by_dataset(table: pd.DataFrame, predictors: list[str], unit: str = "subject") -> dict[str, Any]:
-    """The same report for each dataset alone (MAE and intervals per dataset)."""
-    return {str(name): report(part, predictors, unit) for name, part in table.groupby("dataset")}
-
-
 def compare_table(base: dict[str, Any], new: dict[str, Any], predictors: tuple[str, ...] = ("model", "centre")) -> str:
     """Markdown: the headline numbers of two metrics/mae.json files side by side (the CI
     report: a branch's run against main's run on the same runner and data)."""
@@ -98,10 +113,10 @@ def compare_table(base: dict[str, Any], new: dict[str, Any], predictors: tuple[s
         p = m.get(name)
         if not isinstance(p, dict) or "mae" not in p:
             return "—"
-        return f"{p['mae']:.2f} [{p['mae_ci_low']:.2f}, {p['mae_ci_high']:.2f}]"
+        return f"{p['mae']:.2f} [{p['ci_low']:.2f}, {p['ci_high']:.2f}]"
 
     def difference(m: dict[str, Any]) -> str:
-        d = m.get("model_minus_centre")
+        d = m.get("diff")
         return f"{d['mean']:+.2f} [{d['ci_low']:+.2f}, {d['ci_high']:+.2f}]" if isinstance(d, dict) else "—"
 
     rows = ["| | base | this run |", "|---|---|---|", f"| clips | {base.get('clips', '—')} | {new.get('clips', '—')} |"]

@@ -133,5 +133,6 @@ def attention_mask(model: keras.Model, flow: np.ndarray) -> np.ndarray | None:
     names = [layer.name for layer in model.layers]
     if "attention_mask" not in names:
         return None
-    probe = keras.Model(model.inputs, model.get_layer("attention_mask").output)
+    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs  # as the model is called: no list of one
+    probe = keras.Model(inputs, model.get_layer("attention_mask").output)
     return np.asarray(probe(flow[:1], training=False))[0].mean(axis=-1)

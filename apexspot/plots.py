@@ -24,20 +24,6 @@ def _save(fig: Any, path: Path) -> None:
     plt.close(fig)
 
 
-def mae_per_fold(report: dict[str, Any], predictors: list[str], path: Path) -> None:
-    folds = sorted(report[predictors[0]]["mae_per_fold"], key=int)
-    fig, ax = plt.subplots(figsize=(8, 4))
-    width = 0.8 / len(predictors)
-    for i, name in enumerate(predictors):
-        values = [report[name]["mae_per_fold"][f] for f in folds]
-        ax.bar(np.arange(len(folds)) + i * width, values, width, label=f"{LABELS[name]} ({report[name]['mae']:.2f})")
-    ax.set_xticks(np.arange(len(folds)) + 0.4 - width / 2, [f"fold {f}" for f in folds])
-    ax.set_ylabel("MAE (frames)")
-    ax.set_title("Apex MAE per fold (overall MAE in the legend)")
-    ax.legend(fontsize=8)
-    _save(fig, path)
-
-
 def pick_clips(predictions: pd.DataFrame) -> list[tuple[str, str]]:
     """(label, clip id) of the best, median and worst clip by the model's error."""
     ranked = predictions.sort_values(["error", "clip_id"]).reset_index(drop=True)

@@ -25,6 +25,7 @@ import numpy as np
 from keras import layers, ops
 
 from apexspot import clipfiles
+from apexspot.console import fit_verbosity
 from apexspot.config import TrainParams, Variant
 from apexspot.datasets.manifest import Clip
 from apexspot.errors import ApexspotError
@@ -414,7 +415,7 @@ def train_clip_fold(model: keras.Model, train: list[Clip], held_out: list[Clip],
     check = ClipBatches(held_out, flow_root, prior, variant, batch, channels) if held_out else None
     compile_clip_model(model, variant.learning_rate or p.learning_rate, p.jit_compile, variant.intensity_weight)
     return model.fit(batches, validation_data=check, epochs=variant.epochs or p.epochs, callbacks=callbacks,
-                     verbose=2)
+                     verbose=fit_verbosity())
 
 
 def posterior(model: keras.Model, flow: np.ndarray, prior: ApexPrior | None, variant: Variant,

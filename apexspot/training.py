@@ -18,6 +18,7 @@ import keras
 import numpy as np
 
 from apexspot import clipfiles
+from apexspot.console import fit_verbosity
 from apexspot.files import reproducible_zip
 from apexspot.config import TrainParams
 from apexspot.datasets.manifest import Clip
@@ -124,8 +125,49 @@ def frame_batches(clips: list[Clip], flow_root: str | Path, p: TrainParams, shuf
     return kind(clips, flow_root, p.batch_size, p.frame_stride, p.labels, shuffle=shuffle, seed=p.seed)
 
 
+def live_callback(live: Any) -> keras.callbacks.Callback:
+    """dvclive's own Keras callback where TensorFlow is installed (it subclasses tf.keras's
+    Callback, which is Keras 3's); on a machine with only JAX or PyTorch, `LiveLogger`."""
+    try:
+        from dvclive.keras import DVCLiveCallback
+    except ImportError:
+        return LiveLogger(live)
+    return DVCLiveCallback(live=live)
+
+
+def loss_table(history: keras.callbacks.History) -> list[dict[str, float]]:
+    """Per epoch: the training and the held-out loss (one row per epoch, epochs from 1)."""
+    logs = history.history
+    return [{"epoch": i + 1, "train": float(train), **({"held_out": float(logs["val_loss"][i])} if "val_loss" in logs else {})}
+            for i, train in enumerate(logs.get("loss", []))]
+
+
+def live_summary(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The mean over folds of each number in dvclive's per-fold summaries (metrics.json),
+    keeping dvclive's names (train.loss, eval.loss...); `step` becomes `epochs`."""
+    def numbers(tree: dict[str, Any], prefix: str = "") -> dict[str, float]:
+        out = {}
+        for key, value in tree.items():
+            if isinstance(value, dict):
+                out |= numbers(value, f"{prefix}{key}/")
+            elif isinstance(value, (int, float)) and key != "step":
+                out[prefix + key] = float(value)
+        return out
+
+    flat = [numbers(s) for s in summaries]
+    mean: dict[str, Any] = {}
+    for name in sorted(set().union(*flat)) if flat else []:
+        values = [f[name] for f in flat if name in f]
+        node = mean
+        *parents, last = name.split("/")
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[last] = float(np.mean(values))
+    return mean | {"epochs": int(max((s.get("step", -1) for s in summaries), default=-1)) + 1, "folds": len(summaries)}
+
+
 class LiveLogger(keras.callbacks.Callback):
-    """Per-epoch losses to dvclive; backend-neutral (dvclive's own Keras callback needs TensorFlow)."""
+    """Per-epoch losses to dvclive under dvclive's names, for backends without TensorFlow."""
 
     def __init__(self, live: Any) -> None:
         super().__init__()
@@ -186,7 +228,8 @@ def train_fold(model: keras.Model, train: list[Clip], held_out: list[Clip], flow
     batches = frame_batches(train, flow_root, p, shuffle=True)
     check = frame_batches(held_out, flow_root, p, shuffle=False)
     model.compile(optimizer=keras.optimizers.Adam(p.learning_rate), loss="mse", jit_compile=p.jit_compile)
-    history = model.fit(batches, validation_data=check, epochs=p.epochs, callbacks=[LiveLogger(live)], verbose=2)
+    history = model.fit(batches, validation_data=check, epochs=p.epochs, callbacks=[live_callback(live)],
+                        verbose=fit_verbosity())
     recalibrate_batchnorm(model, batches)
     return history
 

@@ -8,7 +8,7 @@ import signal
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Iterable, Iterator
 
-from tqdm import tqdm
+from apexspot.console import progress
 
 _state: dict[str, Any] = {}
 
@@ -41,7 +41,7 @@ def cores() -> int:
 
 
 def map_clips(work: Callable[[Any], Any], jobs: Iterable[Any], setup: Callable[..., dict[str, Any]] | None = None,
-              setup_args: tuple = (), workers: int = 0, desc: str = "clips", progress: bool = True) -> Iterator[Any]:
+              setup_args: tuple = (), workers: int = 0, desc: str = "clips", show_progress: bool = True) -> Iterator[Any]:
     """Run `work(job)` for every job, yielding the results in job order.
 
     Memory holds one clip per worker: jobs are small records and workers write their own
@@ -50,7 +50,7 @@ def map_clips(work: Callable[[Any], Any], jobs: Iterable[Any], setup: Callable[.
     """
     jobs = list(jobs)
     workers = min(workers or cores(), max(len(jobs), 1))
-    bar = tqdm(total=len(jobs), desc=desc, unit="clip", disable=not progress)
+    bar = progress(total=len(jobs), desc=desc, unit="clip", disable=not show_progress)
     try:
         if workers == 1:
             _init(setup, setup_args, worker=False)

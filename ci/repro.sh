@@ -10,7 +10,8 @@
 #
 # Environment (all optional):
 #   APEXSPOT_DATA   runner-local folder holding CASME2/ and/or SAMM/ (layout as data/raw/);
-#                   linked into data/raw/ and selected as the sources
+#                   copied into data/raw/ as hard links where it can be, added to DVC
+#                   (`dvc add`, as the README says) and selected as the sources
 #   DVC_CACHE_DIR   a DVC cache kept between runs (so preprocessing is not recomputed)
 #   APEXSPOT_HOME   runner-local folder for kept results (default ~/.cache/apexspot)
 set -euo pipefail
@@ -40,7 +41,11 @@ if [ -n "${APEXSPOT_DATA:-}" ]; then
   found=()
   for name in CASME2 SAMM; do
     if [ -d "$APEXSPOT_DATA/$name" ]; then
-      ln -sfn "$APEXSPOT_DATA/$name" "data/raw/$name"
+      # Not a symlink: DVC hashes a symlinked folder as empty, and the run cache would then
+      # hand back another dataset's results. Hard links cost no space on the same file system.
+      rm -rf "data/raw/$name"
+      cp -al "$APEXSPOT_DATA/$name" "data/raw/$name" 2>/dev/null || cp -a "$APEXSPOT_DATA/$name" "data/raw/$name"
+      dvc add -q "data/raw/$name"
       found+=("$(echo "$name" | tr '[:upper:]' '[:lower:]')")
     fi
   done
@@ -75,7 +80,7 @@ fi
   fi
   echo "### Experiments"
   echo
-  dvc exp show --md --drop '.*' --keep '^(Experiment|variant|model\.mae|model\.median_ae|centre\.mae)$'
+  dvc exp show --md --drop '.*' --keep '^(Experiment|variant|model\.(mae|ci_low|ci_high)|diff\.(mean|ci_high)|centre\.mae)$'
 } > "$report"
 if [ "$keep" -eq 1 ] && [ -z "$variants" ]; then
   mkdir -p "$(dirname "$kept")"

@@ -1,4 +1,5 @@
-"""DVC stage evaluate: models + flow -> metrics/mae.json, metrics/predictions.csv, metrics/plots/."""
+"""DVC stage evaluate: models + flow -> metrics/mae.json (headline numbers), metrics/*.csv (per clip,
+per fold, per dataset, per emotion; DVC plots), metrics/plots/ (pictures of faces and curves)."""
 
 import json
 from pathlib import Path
@@ -7,11 +8,12 @@ import numpy as np
 import pandas as pd
 
 from apexspot import clipfiles, config, plots
+from apexspot.console import progress
 from apexspot.datasets.manifest import read_manifest
 from apexspot.errors import ApexspotError, run_stage
 from apexspot.evaluation import PREDICTORS, FoldModel, predict_clip, score_rows
 from apexspot.files import fresh_dir, write_csv, write_json
-from apexspot.metrics import by_dataset, report
+from apexspot.metrics import RESAMPLES, group_table, report
 from apexspot.model import attention_mask
 from apexspot.temporal import ApexPrior
 
@@ -22,6 +24,7 @@ def main() -> None:
     clips = {c.clip_id: c for c in read_manifest("data/manifest.csv")}
     folds = json.loads(Path("data/folds.json").read_text())["folds"]
     rows, curves, models = [], [], {}
+    bar = progress(total=sum(len(f["clips"]) for f in folds), desc="evaluate", unit="clip")
     for fold in folds:
         k = fold["fold"]
         models[k] = FoldModel.load(f"models/fold_{k}.keras")
@@ -34,18 +37,23 @@ def main() -> None:
             scores = models[k].scores(flow["flow"])
             rows.append(predict_clip(clip, k, scores, flow, aligned, method, window, prior))
             curves += score_rows(clip, scores)
+            bar.update()
+    bar.close()
     if not rows:
         raise ApexspotError("no held-out clip to evaluate (data/folds.json is empty)")
     predictions = pd.DataFrame(rows)
     figures = report(predictions, list(PREDICTORS))
-    if predictions["dataset"].nunique() > 1:
-        figures["per_dataset"] = by_dataset(predictions, list(PREDICTORS))
+    tables = {"fold": group_table(predictions, list(PREDICTORS), ["fold"]),
+              "dataset": group_table(predictions, list(PREDICTORS), ["dataset"], intervals=True),
+              "emotion": group_table(predictions.assign(group=predictions["dataset"] + ": " + predictions["emotion"]),
+                                     list(PREDICTORS), ["group", "dataset", "emotion"])}
     write_json("metrics/mae.json", figures)
     write_csv("metrics/predictions.csv", predictions)
     write_csv("metrics/scores.csv", pd.DataFrame(curves))
+    for name, table in tables.items():
+        write_csv(f"metrics/mae_per_{name}.csv", table)
     fold_of = predictions.set_index("clip_id")["fold"]
     out = fresh_dir("metrics/plots")
-    plots.mae_per_fold(figures, list(PREDICTORS), out / "mae_per_fold.png")
     plots.score_curves(predictions, pd.DataFrame(curves), out / "score_curves.png")
     plots.error_distribution(predictions, list(PREDICTORS), out / "error_distribution.png")
     if models[0].variant.kind == "frame":
@@ -57,22 +65,30 @@ def main() -> None:
             mask = attention_mask(models[int(fold_of[clip_id])].model, flow[at:at + 1].astype(np.float32))
             items.append((f"{label}: {clip_id}\napex frame {clip.apex}", aligned["frames"][at], mask))
         plots.attention_overlays(items, out / "attention.png")
-    print(summary(figures, len(predictions), method))
+    print(summary(figures, tables, method))
 
 
-def summary(figures: dict, clips: int, method: str) -> str:
-    """The console table: every predictor's MAE with its 95% interval, and the model vs the centre."""
-    lines = [f"evaluate: {clips} clips, {figures['subjects']} subjects, spotting by {method}; 95% intervals "
-             f"from {figures['bootstrap']['resamples']} subject-level bootstrap resamples",
-             f"  {'predictor':<12}{'MAE':>7}{'95% CI':>16}{'median':>8}{'<=5':>7}{'<=10':>7}{'fold sd':>9}"]
+def summary(figures: dict, tables: dict[str, pd.DataFrame], method: str) -> str:
+    """The console report: every predictor's MAE with its 95% interval, the model against the
+    centre, and the model's MAE per dataset and per emotion with clip counts."""
+    lines = [f"evaluate: {figures['clips']} clips, {figures['subjects']} subjects, spotting by {method}; "
+             f"95% intervals from {RESAMPLES} subject-level bootstrap resamples",
+             f"  {'predictor':<12}{'MAE':>7}{'95% CI':>16}"]
     for name in PREDICTORS:
         f = figures[name]
-        ci = f"[{f['mae_ci_low']:.2f}, {f['mae_ci_high']:.2f}]"
-        lines.append(f"  {name:<12}{f['mae']:>7.2f}{ci:>16}{f['median_ae']:>8.1f}{f['within_5']:>7.2f}"
-                     f"{f['within_10']:>7.2f}{f['mae_fold_std']:>9.2f}")
-    d = figures["model_minus_centre"]
+        ci = f"[{f['ci_low']:.2f}, {f['ci_high']:.2f}]"
+        lines.append(f"  {name:<12}{f['mae']:>7.2f}{ci:>16}")
+    m, d = figures["model"], figures["diff"]
+    lines.append(f"  model: median error {m['median_ae']:.1f}, {m['within_5']:.0%} of clips within 5 frames, "
+                 f"{m['within_10']:.0%} within 10")
     lines.append(f"  model - centre: {d['mean']:+.2f} frames per clip, 95% CI [{d['ci_low']:+.2f}, {d['ci_high']:+.2f}] "
                  f"({d['verdict']}; MAE ratio {d['ratio']:.2f})")
+    for t in tables["dataset"].itertuples():
+        lines.append(f"  {t.dataset}: {t.clips} clips, model {t.model:.2f} [{t.model_ci_low:.2f}, {t.model_ci_high:.2f}], "
+                     f"centre {t.centre:.2f}, model - centre {t.model_minus_centre:+.2f} "
+                     f"[{t.model_minus_centre_ci_low:+.2f}, {t.model_minus_centre_ci_high:+.2f}]")
+    emotions = ", ".join(f"{t.group} {t.model:.2f} ({t.clips})" for t in tables["emotion"].itertuples())
+    lines.append(f"  model MAE per emotion (clips): {emotions}")
     return "\n".join(lines)
 
 

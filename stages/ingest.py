@@ -12,9 +12,12 @@ def main() -> None:
     data = params.data
     names = sources.selected_sources(data)
     root = fresh_dir(data.synthetic.root)
+    s = data.synthetic
     if "synthetic" in names:
-        s = data.synthetic
         synthetic.generate(root, s.subjects, s.clips_per_subject, s.seed, s.jpeg_quality, workers=params.workers)
+    # Always one file, so the output is never an empty folder (DVC warns about those).
+    write_json(root / "dataset.json", {"generated": "synthetic" in names, **(s.model_dump() if "synthetic" in names else {
+        "note": "synthetic is not in data.sources"})})
     verdicts = sources.collect(data)
     print(sources.summary(verdicts))
     write_json("data/ingest_report.json", sources.report(verdicts, names, data.on_defect))

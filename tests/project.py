@@ -13,7 +13,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 COPY = ["dvc.yaml", "params.yaml", ".dvcignore", ".gitignore", ".dvc/config", ".dvc/.gitignore",
-        "stages", "apexspot", "data/raw/README.md", "data/.gitignore", "ci"]
+        "stages", "apexspot", "data/raw/README.md", "data/raw/.gitignore", "data/.gitignore", "ci"]
 ENV = {
     **os.environ,
     # `python` in dvc.yaml's commands must be this interpreter, with apexspot installed.

@@ -7,11 +7,11 @@ from apexspot.ablation import markdown_table, result
 
 def row(name: str, mae: float, low: float, high: float, verdict: str) -> dict:
     m = "metrics/mae.json:"
-    return {"Experiment": name, "State": None, f"{m}model.mae": mae, f"{m}model.mae_ci_low": mae - 1,
-            f"{m}model.mae_ci_high": mae + 1, f"{m}model.median_ae": 3.0, f"{m}model.within_5": 0.6,
-            f"{m}centre.mae": 8.5, f"{m}centre.mae_ci_low": 7.5, f"{m}centre.mae_ci_high": 9.5,
-            f"{m}model_minus_centre.mean": mae - 8.5, f"{m}model_minus_centre.ci_low": low,
-            f"{m}model_minus_centre.ci_high": high, f"{m}model_minus_centre.verdict": verdict}
+    return {"Experiment": name, "State": None, f"{m}model.mae": mae, f"{m}model.ci_low": mae - 1,
+            f"{m}model.ci_high": mae + 1, f"{m}model.median_ae": 3.0, f"{m}model.within_5": 0.6,
+            f"{m}centre.mae": 8.5, f"{m}centre.ci_low": 7.5, f"{m}centre.ci_high": 9.5,
+            f"{m}diff.mean": mae - 8.5, f"{m}diff.ci_low": low,
+            f"{m}diff.ci_high": high, f"{m}diff.verdict": verdict}
 
 
 def test_table_has_a_row_per_variant_its_interval_verdict_and_the_centre() -> None:

@@ -203,12 +203,12 @@ def test_spot_refuses_a_frame_of_another_size(tmp_path: Path) -> None:
 
 def row(name: str, state: str | None, mae: float | None) -> dict:
     figures = {} if mae is None else {
-        "metrics/mae.json:model.mae": mae, "metrics/mae.json:model.mae_ci_low": mae - 1,
-        "metrics/mae.json:model.mae_ci_high": mae + 1, "metrics/mae.json:model.median_ae": 2.0,
+        "metrics/mae.json:model.mae": mae, "metrics/mae.json:model.ci_low": mae - 1,
+        "metrics/mae.json:model.ci_high": mae + 1, "metrics/mae.json:model.median_ae": 2.0,
         "metrics/mae.json:model.within_5": 0.7, "metrics/mae.json:centre.mae": 9.0,
-        "metrics/mae.json:centre.mae_ci_low": 8.0, "metrics/mae.json:centre.mae_ci_high": 10.0,
-        "metrics/mae.json:model_minus_centre.mean": mae - 9.0, "metrics/mae.json:model_minus_centre.ci_low": mae - 10,
-        "metrics/mae.json:model_minus_centre.ci_high": mae - 8, "metrics/mae.json:model_minus_centre.verdict": "better"}
+        "metrics/mae.json:centre.ci_low": 8.0, "metrics/mae.json:centre.ci_high": 10.0,
+        "metrics/mae.json:diff.mean": mae - 9.0, "metrics/mae.json:diff.ci_low": mae - 10,
+        "metrics/mae.json:diff.ci_high": mae - 8, "metrics/mae.json:diff.verdict": "better"}
     return {"Experiment": name, "State": state, **figures}
 
 
@@ -300,7 +300,7 @@ def test_killing_a_stage_leaves_no_worker_running(tmp_path: Path) -> None:
         def work(job):
             print("worker", os.getpid(), flush=True)
             time.sleep(60)
-        for _ in map_clips(work, [1, 2], workers=2, progress=False):
+        for _ in map_clips(work, [1, 2], workers=2, show_progress=False):
             pass
     """))
     parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -10,7 +10,7 @@ from apexspot import baselines
 from apexspot.datasets import synthetic
 from apexspot.face import AlignParams, apply_transform, similarity_transform
 from apexspot.flow import FlowParams, clip_flow
-from apexspot.metrics import report, summary
+from apexspot.metrics import group_table, report, summary
 from apexspot.spotting import apex_index
 
 
@@ -98,8 +98,16 @@ def test_summary_and_report_on_a_hand_made_table() -> None:
         "model": [12, 20, 24, 40], "centre": [10, 30, 30, 30],
     })
     r = report(table, ["model", "centre"])
-    assert r["clips"] == 4
-    assert r["model"]["mae"] == 2.0 and r["model"]["mae_per_fold"] == {"0": 1.0, "1": 3.0}
-    assert r["model"]["mae_fold_std"] == 1.0
-    assert r["model"]["mae_per_dataset"] == {"casme2": 4.0, "samm": 0.0}
-    assert r["centre"]["mae"] == 5.0 and r["centre"]["within_5"] == 0.5
+    assert r["clips"] == 4 and r["subjects"] == 4
+    assert r["model"]["mae"] == 2.0 and r["model"]["within_5"] == 0.75 and r["model"]["median_ae"] == 1.0
+    assert r["centre"] == {"mae": 5.0, "ci_low": r["centre"]["ci_low"], "ci_high": r["centre"]["ci_high"]}
+    assert r["diff"]["mean"] == -3.0
+    # Headline numbers only: nothing per fold or per dataset, nothing nested deeper than one level.
+    assert all(not isinstance(v, dict) for f in r.values() if isinstance(f, dict) for v in f.values())
+    per_fold = group_table(table, ["model", "centre"], ["fold"])
+    assert per_fold.to_dict("records") == [{"fold": 0, "clips": 2, "subjects": 2, "model": 1.0, "centre": 5.0},
+                                           {"fold": 1, "clips": 2, "subjects": 2, "model": 3.0, "centre": 5.0}]
+    per_dataset = group_table(table, ["model", "centre"], ["dataset"], intervals=True)
+    assert per_dataset["dataset"].tolist() == ["casme2", "samm"] and per_dataset["model"].tolist() == [4.0, 0.0]
+    assert per_dataset["model_minus_centre"].tolist() == [4.0, -10.0]
+    assert (per_dataset["model_ci_low"] <= per_dataset["model"]).all()

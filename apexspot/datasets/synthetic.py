@@ -431,7 +431,7 @@ def generate(root: str | Path, subjects: int, clips_per_subject: int, seed: int,
     by_index = {p.index: p for p in people}
     jobs = [(root / FRAMES_DIR / f"sub{c.subject:02d}" / c.filename, by_index[c.subject], c, jpeg_quality)
             for c in clips]
-    for _ in map_clips(_write_clip, jobs, workers=workers, desc="synthetic clips", progress=progress):
+    for _ in map_clips(_write_clip, jobs, workers=workers, desc="synthetic clips", show_progress=progress):
         pass
     write_sheet(root / SHEET, clips)
     truth = pd.DataFrame([asdict(c) | {"action_units": c.action_units, "emotion": c.emotion} for c in clips])
