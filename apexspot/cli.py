@@ -52,14 +52,10 @@ def cmd_spot(args: argparse.Namespace) -> None:
 
     from apexspot import spot
 
-    result = spot.spot(args.source, args.onset, args.offset, args.models)
+    spotted = spot.spot(args.source, args.onset, args.offset, args.models)
     if args.plot:
-        spot.plot(result, args.plot)
-    if args.json:
-        print(json.dumps(result))
-    else:
-        print(f"apex at frame {result['apex']} of {result['onset']}..{result['offset']} "
-              f"({len(result['models'])} fold models, face by {result['detector']})")
+        spot.plot(spotted, args.plot)
+    print(json.dumps(spotted.result) if args.json else spot.describe(spotted.result))
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
@@ -99,11 +95,13 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("spot", help=cmd_spot.__doc__)
     s.add_argument("source", help="a video file (anything OpenCV reads) or a folder of frames")
-    s.add_argument("--onset", type=int, help="first frame of the window (0-based; default: the first)")
-    s.add_argument("--offset", type=int, help="last frame of the window (default: the last)")
+    s.add_argument("--onset", type=int, help="first frame of the window, numbered as the recording numbers them: "
+                   "the number in the file name for a folder (img46.jpg: 46), the 0-based index for a video "
+                   "(default: the first frame)")
+    s.add_argument("--offset", type=int, help="last frame of the window, numbered the same way (default: the last)")
     s.add_argument("--models", default="models", help="folder of fold_<k>.keras (default: models/)")
     s.add_argument("--json", action="store_true", help="print the result as JSON")
-    s.add_argument("--plot", help="write the score curve with the apex marked to this PNG")
+    s.add_argument("--plot", help="write onset | spotted apex | flow at the apex beside the score curve to this PNG")
     s.set_defaults(func=cmd_spot)
 
     s = sub.add_parser("ablate", help=cmd_ablate.__doc__)

@@ -154,6 +154,25 @@ def to_hsv_image(flow_uv: np.ndarray, max_magnitude: float | None = None) -> np.
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
 
 
+def colour_key(size: int = 64) -> np.ndarray:
+    """The colour wheel of `to_hsv_image`: the colour of a pixel moving from the centre towards
+    each point (image coordinates: v grows downwards), full brightness at the rim."""
+    grid = np.linspace(-1, 1, size, dtype=np.float32)
+    u, v = np.meshgrid(grid, grid)
+    key = to_hsv_image(np.stack([u, v], axis=-1), max_magnitude=1.0)
+    key[u**2 + v**2 > 1] = 0
+    return key
+
+
+def preview_clips(clips: list[Any], n: int) -> set[str]:
+    """Clip ids of `n` previews, one per subject while there are subjects left (different
+    faces say more about the flow than several clips of one face)."""
+    seen: set[str] = set()
+    firsts = [c.clip_id for c in clips if not (c.subject in seen or seen.add(c.subject))]
+    rest = [c.clip_id for c in clips if c.clip_id not in firsts]
+    return set((firsts + rest)[:n])
+
+
 def flow_state(method: str) -> dict[str, Any]:
     """Worker setup: one flow object per process."""
     return {"compute": flow_function(method)}
@@ -168,7 +187,7 @@ def preview_sheet(frames: np.ndarray, apex_index: int, uv: np.ndarray, title: st
         return big
 
     row = np.hstack([panel(frames[0], "onset"), panel(frames[apex_index], f"apex (+{apex_index} frames)"),
-                     panel(to_hsv_image(uv), "flow at apex")])
+                     panel(to_hsv_image(uv), "flow at apex"), panel(colour_key(256), "direction key")])
     caption = np.zeros((28, row.shape[1], 3), np.uint8)
     cv2.putText(caption, title, (6, 19), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 1, cv2.LINE_AA)
     return np.vstack([caption, row])

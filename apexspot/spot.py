@@ -3,6 +3,11 @@
 The recording goes through the pipeline's own face alignment and flow, with the params the
 models were trained with (models/params.yaml, written by the train stage), and every fold
 model scores it; their scores are averaged and the apex is spotted as in evaluation.
+
+Frames are named as the recording names them: in a folder, by the number in each file name
+(a CASME II clip folder gives the coding sheet's frame numbers); in a video, by the 0-based
+frame index (and the time in seconds). Everything that can be checked (the models folder,
+the window) is checked before TensorFlow is loaded.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import re
 import sys
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +24,7 @@ import numpy as np
 
 from apexspot.config import AlignParams, FlowParams, SpotParams, read_yaml
 from apexspot.errors import ApexspotError
-from apexspot.evaluation import FoldModel
-from apexspot.face import FaceDetector, FrameError, align_frames, read_frame
-from apexspot.flow import clip_flow
+from apexspot.face import FrameError, read_frame
 from apexspot.spotting import apex_index
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
@@ -32,14 +36,21 @@ def natural_key(path: Path) -> list:
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.name)]
 
 
-def window(onset: int | None, offset: int | None, length: int) -> tuple[int, int]:
-    """The inclusive window, defaulting to the whole recording, or an error naming the bounds."""
-    onset = 0 if onset is None else onset
-    offset = length - 1 if offset is None else offset
-    if not 0 <= onset < offset < length:
-        raise ApexspotError(f"onset {onset} and offset {offset} must satisfy 0 <= onset < offset <= "
-                            f"{length - 1} (the recording has {length} frames)")
-    return onset, offset
+def window(onset: int | None, offset: int | None, numbers: list[int]) -> tuple[int, int]:
+    """Positions (0-based, inclusive) of the frames numbered `onset` and `offset` (default:
+    the first and the last), or an error naming the recording's own numbers."""
+    first, last = numbers[0], numbers[-1]
+    onset = first if onset is None else onset
+    offset = last if offset is None else offset
+    if not first <= onset < offset <= last:
+        raise ApexspotError(f"onset {onset} and offset {offset} must satisfy {first} <= onset < offset <= {last} "
+                            f"(the recording's frames are numbered {first}..{last}, {len(numbers)} frames)")
+    position = {n: i for i, n in enumerate(numbers)}
+    for name, number in (("onset", onset), ("offset", offset)):
+        if number not in position:
+            raise ApexspotError(f"no frame numbered {number} (--{name}) in the recording: its frames are numbered "
+                                f"{first}..{last} with gaps")
+    return position[onset], position[offset]
 
 
 def frame_files(folder: Path) -> list[Path]:
@@ -62,28 +73,49 @@ def frame_files(folder: Path) -> list[Path]:
     return frames
 
 
-def read_window(source: str | Path, onset: int | None = None,
-                offset: int | None = None) -> tuple[list[np.ndarray], int, int, int]:
-    """(frames onset..offset, recording length, onset, offset) of a video file (anything OpenCV
-    reads) or a folder of images. Only the window's frames are kept in memory: a minute at
-    200 fps is 12,000 frames."""
+@dataclass
+class Window:
+    """The frames between onset and offset of a recording, and how the recording names frames."""
+
+    source: Path
+    frames: list[np.ndarray]
+    numbers: list[int]  # the recording's number of each frame in the window
+    length: int  # frames in the whole recording
+    files: list[str] = field(default_factory=list)  # a folder's file name of each frame in the window
+    fps: float | None = None  # a video's frame rate, when it states one
+
+    @property
+    def onset(self) -> int:
+        return self.numbers[0]
+
+    @property
+    def offset(self) -> int:
+        return self.numbers[-1]
+
+
+def read_window(source: str | Path, onset: int | None = None, offset: int | None = None) -> Window:
+    """The window onset..offset (in the recording's numbering) of a video file (anything
+    OpenCV reads) or a folder of images. Only the window's frames are kept in memory: a
+    minute at 200 fps is 12,000 frames."""
     source = Path(source)
     if source.is_dir():
         paths = frame_files(source)
-        onset, offset = window(onset, offset, len(paths))
+        numbers = [int(FRAME_NAME.match(p.name)["number"]) for p in paths]
+        start, stop = window(onset, offset, numbers)
         frames = []
         try:
-            for path in paths[onset:offset + 1]:
+            for path in paths[start:stop + 1]:
                 frames.append(read_frame(path, color=True))
                 if frames[-1].shape != frames[0].shape:
                     raise ApexspotError(f"{path} is {frames[-1].shape[1]}x{frames[-1].shape[0]}, but the onset "
-                                        f"frame {paths[onset].name} is {frames[0].shape[1]}x{frames[0].shape[0]}")
+                                        f"frame {paths[start].name} is {frames[0].shape[1]}x{frames[0].shape[0]}")
         except FrameError as err:
             raise ApexspotError(err.detail) from None
-        return frames, len(paths), onset, offset
+        return Window(source, frames, numbers[start:stop + 1], len(paths), [p.name for p in paths[start:stop + 1]])
     if not source.is_file():
         raise ApexspotError(f"{source}: no such video file or folder")
     video = cv2.VideoCapture(str(source))
+    fps = float(video.get(cv2.CAP_PROP_FPS) or 0) or None
     first, last = onset or 0, offset
     frames, length = [], 0
     while video.isOpened():
@@ -96,8 +128,8 @@ def read_window(source: str | Path, onset: int | None = None,
     video.release()
     if length == 0:
         raise ApexspotError(f"{source}: OpenCV cannot read any frame from this file (not a video it can decode)")
-    onset, offset = window(onset, offset, length)
-    return frames, length, onset, offset
+    start, stop = window(onset, offset, list(range(length)))
+    return Window(source, frames, list(range(start, stop + 1)), length, fps=fps)
 
 
 def load_settings(models: Path, project: Path = Path("params.yaml")) -> dict[str, Any]:
@@ -119,40 +151,96 @@ def model_files(models: Path) -> list[Path]:
     return files
 
 
+@dataclass
+class Spotted:
+    """What `spot` found: the result a user reads, and the pictures behind it for --plot."""
+
+    result: dict[str, Any]
+    aligned: np.ndarray  # window frames, aligned, grey
+    flow_uv: np.ndarray  # u, v from onset to apex, before resizing to the network input
+    numbers: list[int]  # the recording's number of each window frame
+    at: int  # the apex's position in the window
+
+
+def check(source: str | Path, onset: int | None, offset: int | None, models: str | Path) -> tuple[list[Path], Window]:
+    """Everything about the arguments that can be wrong, checked without TensorFlow."""
+    files = model_files(Path(models))
+    load_settings(Path(models))
+    return files, read_window(source, onset, offset)
+
+
 def spot(source: str | Path, onset: int | None = None, offset: int | None = None,
-         models: str | Path = "models") -> dict[str, Any]:
-    """Apex of the recording between `onset` and `offset` (0-based frame positions, inclusive)."""
-    models = Path(models)
-    files = model_files(models)
-    settings = load_settings(models)
-    frames, length, onset, offset = read_window(source, onset, offset)
+         models: str | Path = "models") -> Spotted:
+    """Apex of the recording between `onset` and `offset`, both in the recording's numbering."""
+    files, clip = check(source, onset, offset, models)
+    settings = load_settings(Path(models))
+    from apexspot.evaluation import FoldModel  # TensorFlow loads here, after the arguments are checked
+    from apexspot.face import FaceDetector, align_frames
+    from apexspot.flow import clip_flow, flow_function, remove_head_motion
+
     try:
-        aligned = align_frames(frames, FaceDetector(), AlignParams.from_params(settings.get("face"), "face"))
+        aligned = align_frames(clip.frames, FaceDetector(), AlignParams.from_params(settings.get("face"), "face"))
     except FrameError as err:
         raise ApexspotError(f"{source}: {err.detail}") from None
-    flow = clip_flow(aligned.frames, aligned.aligned_landmarks, FlowParams.from_params(settings.get("flow"), "flow"))
+    flow_params = FlowParams.from_params(settings.get("flow"), "flow")
+    flow = clip_flow(aligned.frames, aligned.aligned_landmarks, flow_params)
     folds = [FoldModel.load(f) for f in files]
     scores = np.mean([fold.scores(flow.flow) for fold in folds], axis=0)
     rule = SpotParams.from_params(settings.get("spot"), "spot")
-    return {"source": str(source), "onset": onset, "offset": offset,
-            "apex": onset + apex_index(scores, rule.method, rule.window),
-            "frames": length, "models": [f.name for f in files], "detector": aligned.detector,
-            "scores": [round(float(s), 6) for s in scores]}
+    at = apex_index(scores, rule.method, rule.window)
+    uv = flow_function(flow_params.method)(aligned.frames[0], aligned.frames[at])
+    if flow_params.remove_global:
+        uv = remove_head_motion(uv, flow.head[at])
+    result = {"source": str(source), "numbering": "file name number" if clip.files else "0-based frame index",
+              "onset": clip.onset, "offset": clip.offset, "apex": clip.numbers[at]}
+    if clip.files:
+        result |= {"onset_file": clip.files[0], "apex_file": clip.files[at], "offset_file": clip.files[-1]}
+    elif clip.fps:
+        result |= {"fps": clip.fps, "apex_seconds": round(clip.numbers[at] / clip.fps, 4)}
+    result |= {"frames": clip.length, "models": [f.name for f in files], "detector": aligned.detector,
+               "scores": [round(float(s), 6) for s in scores]}
+    return Spotted(result, aligned.frames, uv, clip.numbers, at)
 
 
-def plot(result: dict[str, Any], path: str | Path) -> None:
-    """The averaged score curve with the apex marked."""
+def describe(result: dict[str, Any]) -> str:
+    """One line in the recording's own terms."""
+    if "apex_file" in result:
+        where = f"apex at frame {result['apex']} ({result['apex_file']})"
+    elif "apex_seconds" in result:
+        where = f"apex at frame {result['apex']} ({result['apex_seconds']:.3f} s at {result['fps']:g} fps)"
+    else:
+        where = f"apex at frame {result['apex']}"
+    return (f"{where}, window {result['onset']}..{result['offset']} ({result['numbering']}); "
+            f"{len(result['models'])} fold models, face by {result['detector']}")
+
+
+def plot(spotted: Spotted, path: str | Path) -> None:
+    """Onset | spotted apex | flow at the apex (with its colour key), beside the score curve."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    frames = np.arange(result["onset"], result["offset"] + 1)
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    ax.plot(frames, result["scores"], label=f"mean score of {len(result['models'])} fold models")
-    ax.axvline(result["apex"], color="red", linestyle=":", label=f"apex {result['apex']}")
-    ax.set_xlabel("frame")
-    ax.set_title(Path(result["source"]).name)
+    from apexspot.flow import colour_key, to_hsv_image
+
+    r = spotted.result
+    fig, axes = plt.subplots(1, 5, figsize=(17, 3.4), gridspec_kw={"width_ratios": [1, 1, 1, 0.45, 2.2]})
+    def file(key: str) -> str:
+        return f" ({r[key + '_file']})" if key + "_file" in r else ""
+
+    panels = [(spotted.aligned[0], f"onset {r['onset']}{file('onset')}"),
+              (spotted.aligned[spotted.at], f"spotted apex {r['apex']}{file('apex')}"),
+              (cv2.cvtColor(to_hsv_image(spotted.flow_uv), cv2.COLOR_BGR2RGB), "flow onset -> apex"),
+              (cv2.cvtColor(colour_key(64), cv2.COLOR_BGR2RGB), "direction key")]
+    for ax, (image, title) in zip(axes, panels):
+        ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
+        ax.set_title(title, fontsize=8)
+        ax.axis("off")
+    ax = axes[-1]
+    ax.plot(spotted.numbers, r["scores"], label=f"mean score of {len(r['models'])} fold models")
+    ax.axvline(r["apex"], color="red", linestyle=":", label=f"apex {r['apex']}")
+    ax.set_xlabel("frame (" + r["numbering"] + ")")
+    ax.set_title(Path(r["source"]).name, fontsize=9)
     ax.legend(fontsize=8)
     fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)

@@ -6,7 +6,7 @@ from apexspot import config
 from apexspot.datasets.manifest import read_manifest
 from apexspot.errors import ApexspotError, run_stage
 from apexspot.files import fresh_dir, write_json
-from apexspot.flow import flow_state, flow_to_file
+from apexspot.flow import flow_state, flow_to_file, preview_clips
 from apexspot.records import split, stage_record, stage_report, surviving
 from apexspot.workers import map_clips
 
@@ -15,7 +15,7 @@ def main() -> None:
     params = config.load()
     p = params.flow
     clips, upstream = surviving(read_manifest("data/manifest.csv"), "data/face_align_clips.json")
-    previews = {c.clip_id for c in clips[:p.previews]}
+    previews = preview_clips(clips, p.previews)
     out, preview = fresh_dir("data/flow"), fresh_dir("data/flow_preview")
     jobs = [(c, Path("data/aligned"), out, preview if c.clip_id in previews else None, p) for c in clips]
     results = list(map_clips(flow_to_file, jobs, flow_state, (p.method,), params.workers, desc=f"flow ({p.method})"))

@@ -25,8 +25,8 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> dict:
     frames = synthetic.render_clip(subjects[1], spec)
     folder = root / "frames"
     folder.mkdir()
-    for i, frame in enumerate(frames):
-        cv2.imwrite(str(folder / f"frame{i}.png"), frame)
+    for i, frame in enumerate(frames):  # numbered as a CASME II clip folder: from the recording's frame 46
+        cv2.imwrite(str(folder / f"img{46 + i}.png"), frame)
     video = root / "clip.avi"
     writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 25, (640, 480))
     for frame in frames:
@@ -60,22 +60,42 @@ def test_spot_a_video_with_json_and_plot(recording: dict) -> None:
     result = json.loads(done.stdout)
     assert result["frames"] == recording["n"] and (result["onset"], result["offset"]) == (2, 25)
     assert 2 <= result["apex"] <= 25 and len(result["scores"]) == 24
+    assert result["numbering"] == "0-based frame index" and result["fps"] == 25
+    assert result["apex_seconds"] == pytest.approx(result["apex"] / 25)
     assert result["models"] == ["fold_0.keras", "fold_1.keras"]
-    assert cv2.imread(str(plot)).shape[2] == 3
+    picture = cv2.imread(str(plot))
+    assert picture.shape[2] == 3 and picture.shape[1] > 2.5 * picture.shape[0]  # four panels beside the curve
+    assert done.stderr.strip() == ""  # no TensorFlow start-up lines, no warnings
 
 
-def test_spot_a_folder_of_frames(recording: dict) -> None:
-    done = spot(str(recording["folder"]), "--models", str(recording["models"]), cwd=recording["root"])
+def test_spot_a_folder_speaks_in_its_file_numbers(recording: dict) -> None:
+    last = 46 + recording["n"] - 1
+    done = spot(str(recording["folder"]), "--models", str(recording["models"]), "--onset", "50", "--json",
+                cwd=recording["root"])
     assert done.returncode == 0, done.stderr
-    apex = int(done.stdout.split("apex at frame ")[1].split()[0])
-    assert 0 <= apex < recording["n"]
+    result = json.loads(done.stdout)
+    assert (result["onset"], result["offset"]) == (50, last) and 50 <= result["apex"] <= last
+    assert result["onset_file"] == "img50.png" and result["apex_file"] == f"img{result['apex']}.png"
+    assert result["numbering"] == "file name number" and len(result["scores"]) == last - 50 + 1
+    text = spot(str(recording["folder"]), "--models", str(recording["models"]), "--onset", "50",
+                cwd=recording["root"]).stdout
+    assert text.startswith(f"apex at frame {result['apex']} (img{result['apex']}.png), window 50..{last}")
+
+
+def test_spot_checks_its_arguments_before_loading_tensorflow(recording: dict) -> None:
+    code = ("import sys\nfrom apexspot.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n"
+            "    print(e.code, file=sys.stderr)\nprint('tensorflow' in sys.modules, 'keras' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code, "spot", str(recording["folder"]), "--models",
+                           str(recording["models"]), "--onset", "10"], capture_output=True, text=True)
+    assert done.stdout.strip() == "False False", done.stdout + done.stderr
+    assert f"must satisfy 46 <= onset < offset <= {46 + recording['n'] - 1}" in done.stderr
 
 
 @pytest.mark.parametrize("case,message", [
     ("no_models", "no trained models"),
     ("bad_video", "OpenCV cannot read any frame"),
     ("no_face", "no face found"),
-    ("outside", "must satisfy 0 <= onset < offset"),
+    ("outside", "must satisfy 0 <= onset < offset <= "),
 ])
 def test_spot_errors(recording: dict, tmp_path: Path, case: str, message: str) -> None:
     source, models, extra = str(recording["video"]), str(recording["models"]), []
