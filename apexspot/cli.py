@@ -58,6 +58,17 @@ def cmd_spot(args: argparse.Namespace) -> None:
     print(json.dumps(spotted.result) if args.json else spot.describe(spotted.result))
 
 
+def cmd_export(args: argparse.Namespace) -> None:
+    """Write every clip's onset and apex frame and the flow between them, with a labelled index."""
+    from apexspot.config import FlowParams
+    from apexspot.export import export
+    from apexspot.spot import load_settings
+
+    flow = FlowParams.from_params(load_settings(Path(args.models)).get("flow"), f"{args.models}/params.yaml: flow")
+    index = export(args.out, args.predictions, args.data, flow, args.apex)
+    print(f"wrote {len(index)} clips to {args.out} ({args.apex} apex; index: {Path(args.out) / 'index.csv'})")
+
+
 def cmd_compare(args: argparse.Namespace) -> None:
     """Print the headline metrics of two metrics/mae.json files side by side (Markdown)."""
     import json
@@ -103,6 +114,15 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print the result as JSON")
     s.add_argument("--plot", help="write onset | spotted apex | flow at the apex beside the score curve to this PNG")
     s.set_defaults(func=cmd_spot)
+
+    s = sub.add_parser("export", help=cmd_export.__doc__)
+    s.add_argument("out", help="a new folder")
+    s.add_argument("--apex", choices=["spotted", "true"], default="spotted",
+                   help="the model's apex (default) or the coders' (for an upper bound)")
+    s.add_argument("--predictions", default="metrics/predictions.csv", help="the run to export")
+    s.add_argument("--data", default="data", help="folder holding aligned/ and flow/ (default: data/)")
+    s.add_argument("--models", default="models", help="folder whose params.yaml gives the flow settings")
+    s.set_defaults(func=cmd_export)
 
     s = sub.add_parser("ablate", help=cmd_ablate.__doc__)
     s.add_argument("variants", nargs="*", help="variants to run (default: all in params.yaml)")

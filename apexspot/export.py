@@ -1,0 +1,91 @@
+"""`apexspot export`: what a recognition model needs from a finished run.
+
+For every held-out clip of metrics/predictions.csv: the aligned onset frame, the aligned
+apex frame (spotted by the model, or the coders' with `--apex true`) and the optical flow
+from one to the other at the aligned frames' resolution with head motion removed, as the
+flow stage computes it. One .npz per clip and three PNGs, and index.csv with the labels.
+The folder appears only when everything is written.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from apexspot import clipfiles
+from apexspot.config import FlowParams
+from apexspot.console import progress
+from apexspot.errors import ApexspotError
+from apexspot.flow import flow_function, remove_head_motion, to_hsv_image
+
+LABELS = ["clip_id", "subject", "identity", "dataset", "fold", "emotion", "action_units", "objective_class",
+          "onset", "offset", "apex"]
+
+
+def read_predictions(path: Path) -> pd.DataFrame:
+    """The evaluate stage's table, or an error saying what is missing."""
+    try:
+        table = pd.read_csv(path, dtype={"subject": str, "action_units": str, "objective_class": str},
+                            keep_default_na=False)
+    except FileNotFoundError:
+        raise ApexspotError(f"{path}: missing (run the pipeline first: `dvc repro`)") from None
+    missing = [c for c in LABELS + ["model"] if c not in table.columns]
+    if missing:
+        raise ApexspotError(f"{path}: no column(s) {missing}; rerun evaluate (`dvc repro`) with this version")
+    return table
+
+
+def export_clip(row: dict[str, Any], apex: int, data: Path, out: Path, p: FlowParams) -> dict[str, Any]:
+    """Write one clip's onset, apex and onset->apex flow; return its row of index.csv."""
+    parts = Path(str(row["clip_id"])).parts
+    if not parts or Path(str(row["clip_id"])).is_absolute() or ".." in parts:
+        raise ApexspotError(f"clip id {row['clip_id']!r} is not a relative path inside the export folder")
+    aligned = clipfiles.load(clipfiles.clip_file(data / "aligned", row["clip_id"]))
+    frames = aligned["frames"]
+    at = apex - int(row["onset"])
+    if not 0 <= at < len(frames):
+        raise ApexspotError(f"{row['clip_id']}: apex {apex} outside its {len(frames)} aligned frames "
+                            f"from onset {row['onset']}")
+    uv = flow_function(p.method)(frames[0], frames[at])
+    if p.remove_global:
+        head = clipfiles.load(clipfiles.clip_file(data / "flow", row["clip_id"]))["head"]
+        uv = remove_head_motion(uv, head[at])
+    base = out / row["clip_id"]
+    base.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(base.with_suffix(".npz"), onset=frames[0], apex=frames[at], flow=uv.astype(np.float32),
+                        onset_frame=np.int32(row["onset"]), apex_frame=np.int32(apex))
+    pictures = {"onset": frames[0], "apex": frames[at], "flow": to_hsv_image(uv)}
+    for name, image in pictures.items():
+        cv2.imwrite(f"{base}_{name}.png", image)
+    rel = base.relative_to(out).as_posix()
+    return {**{k: row[k] for k in LABELS}, "exported_apex": apex, "spotted_apex": int(row["model"]),
+            "npz": f"{rel}.npz", **{f"{name}_png": f"{rel}_{name}.png" for name in pictures}}
+
+
+def export(out: str | Path, predictions: str | Path = "metrics/predictions.csv", data: str | Path = "data",
+           flow: FlowParams | None = None, apex: str = "spotted") -> pd.DataFrame:
+    """Export every clip of the run; returns index.csv's table."""
+    out, data = Path(out), Path(data)
+    if out.exists() and any(out.iterdir()):
+        raise ApexspotError(f"{out}: folder exists and is not empty (choose another or remove it)")
+    table = read_predictions(Path(predictions))
+    p = flow or FlowParams()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        rows = [export_clip(row, int(row["model"] if apex == "spotted" else row["apex"]), data, work, p)
+                for row in progress(table.to_dict("records"), desc="export", unit="clip")]
+        index = pd.DataFrame(rows)
+        index.to_csv(work / "index.csv", index=False)
+        if out.exists():
+            out.rmdir()
+        work.rename(out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return index
