@@ -32,6 +32,12 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
 def test_repro_runs_every_stage(project: Project) -> None:
     done = project.dvc("repro")
     assert {"ingest", "face-align", "flow", "fold-split", "train", "evaluate"} <= ran(done.stdout)
+    # A quiet console: no TensorFlow start-up lines, no Keras warnings, progress as whole lines
+    # (the output is a pipe here, as in a CI log).
+    output = done.stdout + done.stderr
+    for noise in ("absl", "cuda", "cpu_feature_guard", "UserWarning", "structure of `inputs`", "\r"):
+        assert noise not in output, noise
+    assert "evaluate: 100%" in done.stderr and "face-align: 100%" in done.stderr
     report = json.loads((project.path / "data/face_align_report.json").read_text())
     assert report["produced"] == 2 and report["skipped"] == [] and report["detectors"] == {"mtcnn": 2}
     record = json.loads((project.path / "data/face_align_clips.json").read_text())
