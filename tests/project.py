@@ -37,8 +37,8 @@ class Project:
         self.run("git", "init", "-q")
         self.commit("copy of apexspot")
 
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        done = subprocess.run(args, cwd=self.path, env=ENV, capture_output=True, text=True)
+    def run(self, *args: str, check: bool = True, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        done = subprocess.run(args, cwd=self.path, env=ENV | (env_extra or {}), capture_output=True, text=True)
         if check and done.returncode != 0:
             raise AssertionError(f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
         return done

@@ -80,3 +80,17 @@ def test_changing_one_frame_reruns_ingest(project: Project) -> None:
     cv2.imwrite(str(frame), image)
     project.dvc("add", "data/raw/CASME2")
     assert "Running stage 'ingest'" in project.dvc("repro", "ingest").stdout
+
+
+def test_the_ci_script_adds_the_runners_data_with_dvc_not_a_symlink(project: Project, tmp_path: Path) -> None:
+    runner = tmp_path / "runner-data"
+    shutil.copytree(project.path / "data/raw/CASME2", runner / "CASME2")
+    committed = (project.path / "data/raw/CASME2.dvc").read_text()
+    project.commit("before the CI run")
+    done = project.run("bash", "ci/repro.sh", "--report", "report.md",
+                       env_extra={"APEXSPOT_DATA": str(runner), "APEXSPOT_HOME": str(tmp_path / "home")})
+    assert (project.path / "report.md").read_text().startswith("## apexspot: apex MAE (frames), data: casme2")
+    linked = project.path / "data/raw/CASME2"
+    assert not linked.is_symlink() and next(linked.rglob("img*.jpg")).is_file()
+    # The same frames give the same hash: DVC tracks the runner's data by content.
+    assert (project.path / "data/raw/CASME2.dvc").read_text() == committed, done.stderr
