@@ -91,7 +91,19 @@ def test_flow_file_and_preview(tmp_path: Path, still) -> None:
     assert data["channels"].tolist() == ["u", "v", "magnitude", "strain"] and float(data["scale"]) == 4.0
     assert data["frame_numbers"].tolist() == [10, 11, 12, 13, 14] and "times 4.0" in str(data["normalisation"])
     preview = cv2.imread(str(tmp_path / "preview" / "test__sub01__EP01.png"))
-    assert preview.shape == (256 + 28, 3 * 256, 3)
+    assert preview.shape == (256 + 28, 4 * 256, 3)  # onset | apex | flow | colour key
+    key = preview[28:, 3 * 256:]
+    assert key[128, 128].max() < 40 and key[128, 250].max() > 200  # dark centre, bright rim
+    assert np.abs(key[128, 250].astype(int) - key[128, 6].astype(int)).max() > 100  # opposite directions differ
+
+
+def test_previews_come_from_different_subjects() -> None:
+    from apexspot.flow import preview_clips
+
+    clips = [Clip(f"d/sub{s}/EP{n}", f"d-{s}", "d", f"EP{n}", 1, 2, 3, 3, "", "", "", "", "", "s.xlsx", 2)
+             for n, s in enumerate((1, 1, 1, 2, 3))]
+    assert preview_clips(clips, 3) == {"d/sub1/EP0", "d/sub2/EP3", "d/sub3/EP4"}
+    assert preview_clips(clips[:3], 2) == {"d/sub1/EP0", "d/sub1/EP1"}  # one subject: its first clips
 
 
 def test_missing_aligned_clip_is_recorded(tmp_path: Path) -> None:
