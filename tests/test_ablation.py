@@ -29,3 +29,23 @@ def test_table_has_a_row_per_variant_its_interval_verdict_and_the_centre() -> No
 def test_a_row_without_metrics_is_no_result() -> None:
     assert result({"Experiment": "ablate-x", "State": None}) is None
     assert result({"Experiment": "ablate-x", "State": "Running", "metrics/mae.json:model.mae": 3.0}) is None
+
+
+def test_results_are_read_from_the_commit_the_queue_was_made_on(monkeypatch) -> None:
+    """A commit made while the queue runs moves HEAD; the experiments belong to the old one."""
+    import dvc.api
+    import pytest
+
+    from apexspot import ablation
+    from apexspot.errors import ApexspotError
+
+    asked = []
+    heads = iter(["queued-on", "committed-later"])
+    monkeypatch.setattr(ablation, "head", lambda: next(heads))
+    monkeypatch.setattr(ablation, "dvc", lambda *args: 0)
+    monkeypatch.setattr(dvc.api, "exp_show", lambda **kw: asked.append(kw) or [
+        row("ablate-bn3", 12.0, 1.0, 5.5, "worse")] if kw.get("revs") == ["queued-on"] else [])
+    assert "| bn3 | 15.88 | 12.00" in ablation.run(["bn3"], [], 1)
+    assert asked and all(kw == {"revs": ["queued-on"]} for kw in asked)
+    with pytest.raises(ApexspotError):  # and a variant with no row there is reported as failed
+        ablation.run(["bn4"], [], 1)
