@@ -113,10 +113,12 @@ def compare_table(base: dict[str, Any], new: dict[str, Any], predictors: tuple[s
         p = m.get(name)
         if not isinstance(p, dict) or "mae" not in p:
             return "—"
-        return f"{p['mae']:.2f} [{p['ci_low']:.2f}, {p['ci_high']:.2f}]"
+        # Files written before the interval keys were renamed (mae_ci_low) still show their MAE.
+        low, high = p.get("ci_low", p.get("mae_ci_low")), p.get("ci_high", p.get("mae_ci_high"))
+        return f"{p['mae']:.2f} [{low:.2f}, {high:.2f}]" if low is not None and high is not None else f"{p['mae']:.2f}"
 
     def difference(m: dict[str, Any]) -> str:
-        d = m.get("diff")
+        d = m.get("diff", m.get("model_minus_centre"))
         return f"{d['mean']:+.2f} [{d['ci_low']:+.2f}, {d['ci_high']:+.2f}]" if isinstance(d, dict) else "—"
 
     rows = ["| | base | this run |", "|---|---|---|", f"| clips | {base.get('clips', '—')} | {new.get('clips', '—')} |"]

@@ -51,3 +51,16 @@ def test_fixed_seed_gives_the_same_interval(rng: np.random.Generator) -> None:
     a = paired_difference(t["model"] - t["apex"], t["centre"] - t["apex"], t["subject"].to_numpy())
     b = paired_difference(t["model"] - t["apex"], t["centre"] - t["apex"], t["subject"].to_numpy())
     assert a == b
+
+
+def test_compare_table_reads_a_base_kept_before_the_keys_were_renamed() -> None:
+    from apexspot.metrics import compare_table
+
+    old = {"clips": 150, "model": {"mae": 5.04, "mae_ci_low": 4.26, "mae_ci_high": 5.97},
+           "centre": {"mae": 9.1}, "model_minus_centre": {"mean": -4.06, "ci_low": -4.9, "ci_high": -3.25}}
+    new = {"clips": 150, "model": {"mae": 4.39, "ci_low": 3.76, "ci_high": 5.14},
+           "centre": {"mae": 9.1, "ci_low": 7.97, "ci_high": 10.29}, "diff": {"mean": -4.71, "ci_low": -5.56, "ci_high": -3.84}}
+    rows = compare_table(old, new).splitlines()
+    assert rows[3] == "| model MAE [95% CI] | 5.04 [4.26, 5.97] | 4.39 [3.76, 5.14] |"
+    assert rows[4] == "| centre MAE [95% CI] | 9.10 | 9.10 [7.97, 10.29] |"
+    assert rows[5] == "| model − centre [95% CI] | -4.06 [-4.90, -3.25] | -4.71 [-5.56, -3.84] |"
