@@ -55,6 +55,9 @@ def test_the_dataset_is_tracked_by_dvc_and_not_by_git(project: Project) -> None:
     assert "data/raw/CASME2.dvc" in tracked and not any(p.startswith("data/raw/CASME2/") for p in tracked)
     frame = next((project.path / "data/raw/CASME2").rglob("img*.jpg"))
     assert frame.stat().st_nlink == 2 or frame.is_symlink()  # linked to the cache, not copied
+    (project.path / "data/raw/loose-sheet.xlsx").write_bytes(b"licensed")  # nor a file dropped beside it
+    assert "loose-sheet" not in project.run("git", "status", "--porcelain", "--untracked-files=all").stdout
+    (project.path / "data/raw/loose-sheet.xlsx").unlink()
 
 
 def test_a_queued_experiment_runs_on_the_added_dataset(project: Project) -> None:
