@@ -120,6 +120,10 @@ def test_second_repro_is_a_noop(project: Project) -> None:
     done = project.dvc("repro")
     assert ran(done.stdout) == set()
     assert project.status() == {}
+    # Notes beside the datasets are not data (.dvcignore): editing them reruns nothing.
+    with open(project.path / "data/raw/README.md", "a") as notes:
+        notes.write("\nmy copy came from the lab's share\n")
+    assert project.status() == {}
 
 
 def test_changing_a_flow_param_does_not_rerun_face_align(project: Project) -> None:
