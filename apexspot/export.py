@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import cv2
 import numpy as np
@@ -22,7 +22,7 @@ from apexspot import clipfiles
 from apexspot.config import FlowParams
 from apexspot.console import progress
 from apexspot.errors import ApexspotError
-from apexspot.flow import flow_function, remove_head_motion, to_hsv_image
+from apexspot.flow import apex_flow, flow_function, to_hsv_image
 
 LABELS = ["clip_id", "subject", "identity", "dataset", "fold", "emotion", "action_units", "objective_class",
           "onset", "offset", "apex"]
@@ -41,7 +41,8 @@ def read_predictions(path: Path) -> pd.DataFrame:
     return table
 
 
-def export_clip(row: dict[str, Any], apex: int, data: Path, out: Path, p: FlowParams) -> dict[str, Any]:
+def export_clip(row: dict[str, Any], apex: int, data: Path, out: Path, p: FlowParams,
+                compute: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> dict[str, Any]:
     """Write one clip's onset, apex and onset->apex flow; return its row of index.csv."""
     parts = Path(str(row["clip_id"])).parts
     if not parts or Path(str(row["clip_id"])).is_absolute() or ".." in parts:
@@ -52,10 +53,8 @@ def export_clip(row: dict[str, Any], apex: int, data: Path, out: Path, p: FlowPa
     if not 0 <= at < len(frames):
         raise ApexspotError(f"{row['clip_id']}: apex {apex} outside its {len(frames)} aligned frames "
                             f"from onset {row['onset']}")
-    uv = flow_function(p.method)(frames[0], frames[at])
-    if p.remove_global:
-        head = clipfiles.load(clipfiles.clip_file(data / "flow", row["clip_id"]))["head"]
-        uv = remove_head_motion(uv, head[at])
+    head = clipfiles.load(clipfiles.clip_file(data / "flow", row["clip_id"]))["head"] if p.remove_global else None
+    uv = apex_flow(compute, frames, at, head)
     base = out / row["clip_id"]
     base.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(base.with_suffix(".npz"), onset=frames[0], apex=frames[at], flow=uv.astype(np.float32),
@@ -76,10 +75,11 @@ def export(out: str | Path, predictions: str | Path = "metrics/predictions.csv",
         raise ApexspotError(f"{out}: folder exists and is not empty (choose another or remove it)")
     table = read_predictions(Path(predictions))
     p = flow or FlowParams()
+    compute = flow_function(p.method)  # one flow object for every clip
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        rows = [export_clip(row, int(row["model"] if apex == "spotted" else row["apex"]), data, work, p)
+        rows = [export_clip(row, int(row["model"] if apex == "spotted" else row["apex"]), data, work, p, compute)
                 for row in progress(table.to_dict("records"), desc="export", unit="clip")]
         index = pd.DataFrame(rows)
         index.to_csv(work / "index.csv", index=False)

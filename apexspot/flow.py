@@ -154,6 +154,15 @@ def to_hsv_image(flow_uv: np.ndarray, max_magnitude: float | None = None) -> np.
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
 
 
+def apex_flow(compute: Callable[[np.ndarray, np.ndarray], np.ndarray], frames: np.ndarray, at: int,
+              head: np.ndarray | None) -> np.ndarray:
+    """u, v from the onset to frame `at` at the aligned frames' resolution, minus the head
+    motion the flow stage fitted for that frame (`head`: one 2x3 matrix per frame, or None
+    when head motion is kept): what the previews, `spot --plot` and `export` show."""
+    uv = compute(frames[0], frames[at])
+    return uv if head is None else remove_head_motion(uv, head[at])
+
+
 def colour_key(size: int = 64) -> np.ndarray:
     """The colour wheel of `to_hsv_image`: the colour of a pixel moving from the centre towards
     each point (image coordinates: v grows downwards), full brightness at the rim."""
@@ -215,9 +224,7 @@ def flow_to_file(job: tuple[Any, Path, Path, Path | None, FlowParams]) -> dict[s
     )
     if preview_dir is not None:
         apex = clip.apex - clip.onset
-        raw = compute(frames[0], frames[apex])
-        if p.remove_global:
-            raw = remove_head_motion(raw, result.head[apex])
+        raw = apex_flow(compute, frames, apex, result.head if p.remove_global else None)
         image = preview_sheet(frames, apex, raw, f"{clip.clip_id}  ({p.method})")
         path = Path(preview_dir) / (clip.clip_id.replace("/", "__") + ".png")
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -86,7 +86,7 @@ def group_table(table: pd.DataFrame, predictors: list[str], by: list[str], unit:
         row: dict[str, Any] = dict(zip(by, key)) | {"clips": len(part), f"{unit}s": part[unit].nunique()}
         row |= {name: float((part[name] - part["apex"]).abs().mean()) for name in predictors}
         if intervals:
-            figures = report(part, predictors, unit)
+            figures = report(part, ["model", "centre"], unit)
             for name in ("model", "centre"):
                 row |= {f"{name}_ci_low": figures[name]["ci_low"], f"{name}_ci_high": figures[name]["ci_high"]}
             d = figures["diff"]

@@ -77,7 +77,6 @@ def frame_files(folder: Path) -> list[Path]:
 class Window:
     """The frames between onset and offset of a recording, and how the recording names frames."""
 
-    source: Path
     frames: list[np.ndarray]
     numbers: list[int]  # the recording's number of each frame in the window
     length: int  # frames in the whole recording
@@ -111,7 +110,7 @@ def read_window(source: str | Path, onset: int | None = None, offset: int | None
                                         f"frame {paths[start].name} is {frames[0].shape[1]}x{frames[0].shape[0]}")
         except FrameError as err:
             raise ApexspotError(err.detail) from None
-        return Window(source, frames, numbers[start:stop + 1], len(paths), [p.name for p in paths[start:stop + 1]])
+        return Window(frames, numbers[start:stop + 1], len(paths), [p.name for p in paths[start:stop + 1]])
     if not source.is_file():
         raise ApexspotError(f"{source}: no such video file or folder")
     video = cv2.VideoCapture(str(source))
@@ -129,7 +128,7 @@ def read_window(source: str | Path, onset: int | None = None, offset: int | None
     if length == 0:
         raise ApexspotError(f"{source}: OpenCV cannot read any frame from this file (not a video it can decode)")
     start, stop = window(onset, offset, list(range(length)))
-    return Window(source, frames, list(range(start, stop + 1)), length, fps=fps)
+    return Window(frames, list(range(start, stop + 1)), length, fps=fps)
 
 
 def load_settings(models: Path, project: Path = Path("params.yaml")) -> dict[str, Any]:
@@ -162,21 +161,20 @@ class Spotted:
     at: int  # the apex's position in the window
 
 
-def check(source: str | Path, onset: int | None, offset: int | None, models: str | Path) -> tuple[list[Path], Window]:
-    """Everything about the arguments that can be wrong, checked without TensorFlow."""
-    files = model_files(Path(models))
-    load_settings(Path(models))
-    return files, read_window(source, onset, offset)
+def check(source: str | Path, onset: int | None, offset: int | None,
+          models: str | Path) -> tuple[list[Path], dict[str, Any], Window]:
+    """Everything about the arguments that can be wrong, checked without TensorFlow: the fold
+    models, their settings and the window."""
+    return model_files(Path(models)), load_settings(Path(models)), read_window(source, onset, offset)
 
 
 def spot(source: str | Path, onset: int | None = None, offset: int | None = None,
          models: str | Path = "models") -> Spotted:
     """Apex of the recording between `onset` and `offset`, both in the recording's numbering."""
-    files, clip = check(source, onset, offset, models)
-    settings = load_settings(Path(models))
+    files, settings, clip = check(source, onset, offset, models)
     from apexspot.evaluation import FoldModel  # TensorFlow loads here, after the arguments are checked
     from apexspot.face import FaceDetector, align_frames
-    from apexspot.flow import clip_flow, flow_function, remove_head_motion
+    from apexspot.flow import apex_flow, clip_flow, flow_function
 
     try:
         aligned = align_frames(clip.frames, FaceDetector(), AlignParams.from_params(settings.get("face"), "face"))
@@ -188,9 +186,8 @@ def spot(source: str | Path, onset: int | None = None, offset: int | None = None
     scores = np.mean([fold.scores(flow.flow) for fold in folds], axis=0)
     rule = SpotParams.from_params(settings.get("spot"), "spot")
     at = apex_index(scores, rule.method, rule.window)
-    uv = flow_function(flow_params.method)(aligned.frames[0], aligned.frames[at])
-    if flow_params.remove_global:
-        uv = remove_head_motion(uv, flow.head[at])
+    uv = apex_flow(flow_function(flow_params.method), aligned.frames, at,
+                   flow.head if flow_params.remove_global else None)
     result = {"source": str(source), "numbering": "file name number" if clip.files else "0-based frame index",
               "onset": clip.onset, "offset": clip.offset, "apex": clip.numbers[at]}
     if clip.files:

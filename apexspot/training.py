@@ -16,6 +16,7 @@ from typing import Any
 
 import keras
 import numpy as np
+import pandas as pd
 
 from apexspot import clipfiles
 from apexspot.console import fit_verbosity
@@ -145,24 +146,14 @@ def loss_table(history: keras.callbacks.History) -> list[dict[str, float]]:
 def live_summary(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     """The mean over folds of each number in dvclive's per-fold summaries (metrics.json),
     keeping dvclive's names (train.loss, eval.loss...); `step` becomes `epochs`."""
-    def numbers(tree: dict[str, Any], prefix: str = "") -> dict[str, float]:
-        out = {}
-        for key, value in tree.items():
-            if isinstance(value, dict):
-                out |= numbers(value, f"{prefix}{key}/")
-            elif isinstance(value, (int, float)) and key != "step":
-                out[prefix + key] = float(value)
-        return out
-
-    flat = [numbers(s) for s in summaries]
+    flat = pd.json_normalize(summaries, sep="/") if summaries else pd.DataFrame()
     mean: dict[str, Any] = {}
-    for name in sorted(set().union(*flat)) if flat else []:
-        values = [f[name] for f in flat if name in f]
-        node = mean
+    for name, value in flat.drop(columns="step", errors="ignore").mean(numeric_only=True).sort_index().items():
         *parents, last = name.split("/")
+        node = mean
         for parent in parents:
             node = node.setdefault(parent, {})
-        node[last] = float(np.mean(values))
+        node[last] = float(value)
     return mean | {"epochs": int(max((s.get("step", -1) for s in summaries), default=-1)) + 1, "folds": len(summaries)}
 
 
