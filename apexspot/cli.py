@@ -24,12 +24,14 @@ def cmd_sheet(args: argparse.Namespace) -> None:
 
 def cmd_synthetic(args: argparse.Namespace) -> None:
     """Write a synthetic dataset (CASME II layout) to a new folder."""
+    from apexspot import config
     from apexspot.datasets import synthetic
 
     out = Path(args.out)
     if out.exists() and any(out.iterdir()):
         raise ApexspotError(f"{out}: folder exists and is not empty")
-    s = SyntheticSource(**{k: v for k, v in vars(args).items() if k in SyntheticSource.model_fields and v is not None})
+    s = config.load().data.synthetic.replace(
+        **{k: v for k, v in vars(args).items() if k in SyntheticSource.model_fields and v is not None})
     start = time.perf_counter()
     clips = synthetic.generate(out, s.subjects, s.clips_per_subject, s.seed, s.jpeg_quality, workers=args.workers)
     frames = sum(c.offset - c.onset + 1 for c in clips)
@@ -97,10 +99,8 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("synthetic", help=cmd_synthetic.__doc__)
     s.add_argument("out")
-    s.add_argument("--subjects", type=int, help=f"default {SyntheticSource().subjects}")
-    s.add_argument("--clips-per-subject", type=int, help=f"default {SyntheticSource().clips_per_subject}")
-    s.add_argument("--seed", type=int, help="default 0")
-    s.add_argument("--jpeg-quality", type=int, help=f"default {SyntheticSource().jpeg_quality}")
+    for name in ("subjects", "clips-per-subject", "seed", "jpeg-quality"):
+        s.add_argument(f"--{name}", type=int, help=f"default: data.synthetic.{name.replace('-', '_')} in params.yaml")
     s.add_argument("--workers", type=int, default=0, help="0 = one per core")
     s.set_defaults(func=cmd_synthetic)
 

@@ -1,16 +1,19 @@
-"""The typed schema of params.yaml: every setting, its one default, and what it may be.
+"""The typed schema of params.yaml: every setting's type, range and meaning, and no defaults.
 
-Stages and the CLI load params.yaml through `load()`, once, before any work. A typo in a
-key, a value of the wrong type or out of range is a `ParamsError` whose message names the
-key, the value and what is allowed, on one line. Numbers may be written as YAML 1.1 reads
-them or not (`1e-4` is a string to PyYAML; it is accepted here as the number it means).
+params.yaml is the one place a value lives. DVC tracks params.yaml, not this module: a
+default written here would be invisible to it (changing it would rerun nothing, and `dvc
+params diff` could not show it). So every field here is required: a missing key or section
+is an error naming it, as an unknown key is. Stages and the CLI load params.yaml through
+`load()`, once, before any work; every problem is one `ParamsError` line naming the key,
+the value and what is allowed. Numbers may be written as YAML 1.1 reads them or not (`1e-4`
+is a string to PyYAML; it is accepted here as the number it means).
 """
 
 from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -21,7 +24,7 @@ PARAMS_FILE = "params.yaml"
 
 
 class Section(BaseModel):
-    """A params.yaml mapping: unknown keys are errors, values are checked on assignment too."""
+    """A params.yaml mapping: unknown and missing keys are errors, values are checked on assignment too."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
@@ -33,36 +36,40 @@ class Section(BaseModel):
         except ValidationError as err:
             raise ParamsError(describe(err, cls, where or cls.__name__)) from None
 
+    def replace(self, **changes: Any) -> "Section":
+        """A validated copy with some settings changed (a test's or a tool's variation)."""
+        return type(self).from_params({**self.model_dump(), **changes})
+
 
 # ------------------------------------------------------------------ data
 
 
 class CasmeSource(Section):
-    frames: str = "data/raw/CASME2/CASME2_RAW_selected"  # or data/raw/CASME2/Cropped
-    sheet: str = "data/raw/CASME2/CASME2-coding-20190701.xlsx"  # or the 20140508 release
-    layout: Literal["auto", "raw", "cropped"] = "auto"
+    frames: str  # root holding subNN/
+    sheet: str  # the coding sheet (2014 or 2019 release)
+    layout: Literal["auto", "raw", "cropped"]  # raw: imgN.jpg, cropped: reg_imgN.jpg
 
 
 class SammSource(Section):
-    frames: str = "data/raw/SAMM/SAMM"
-    sheet: str = "data/raw/SAMM/SAMM_Micro_FACS_Codes_v2.xlsx"
-    sheet_name: str = "MICRO_ONLY"
+    frames: str  # root holding 006/
+    sheet: str
+    sheet_name: str
 
 
 class SyntheticSource(Section):
-    root: str = "data/synthetic"
-    subjects: int = Field(30, ge=1, le=1000)
-    clips_per_subject: int = Field(5, ge=1, le=100)
-    seed: int = 0
-    jpeg_quality: int = Field(90, ge=1, le=100)
+    root: str  # the generated dataset; ingest owns this folder
+    subjects: int = Field(ge=1, le=1000)
+    clips_per_subject: int = Field(ge=1, le=100)
+    seed: int
+    jpeg_quality: int = Field(ge=1, le=100)
 
 
 class DataParams(Section):
-    sources: list[Literal["synthetic", "casme2", "samm"]] = Field(["synthetic"], min_length=1)
-    on_defect: Literal["skip", "fail"] = "skip"
-    casme2: CasmeSource = CasmeSource()
-    samm: SammSource = SammSource()
-    synthetic: SyntheticSource = SyntheticSource()
+    sources: list[Literal["synthetic", "casme2", "samm"]] = Field(min_length=1)
+    on_defect: Literal["skip", "fail"]
+    casme2: CasmeSource
+    samm: SammSource
+    synthetic: SyntheticSource
 
     @model_validator(mode="before")
     @classmethod
@@ -76,109 +83,119 @@ class DataParams(Section):
 
 
 class AlignParams(Section):
-    size: int = Field(128, ge=16, le=1024)  # aligned frames are size x size, grey-scale
-    margin: float = Field(0.32, gt=0, lt=0.5)  # eye centres sit margin*size in from the edges
-    eye_line: float = Field(0.35, gt=0, lt=1)  # and eye_line*size below the top
-    min_confidence: float = Field(0.9, ge=0, le=1)  # MTCNN faces below this are ignored
-    views: Literal[1, 2, 4] = 4  # MTCNN views whose landmarks are averaged
+    size: int = Field(ge=16, le=1024)  # aligned frames are size x size, grey-scale
+    margin: float = Field(gt=0, lt=0.5)  # eye centres sit margin*size in from the edges
+    eye_line: float = Field(gt=0, lt=1)  # and eye_line*size below the top
+    min_confidence: float = Field(ge=0, le=1)  # MTCNN faces below this are ignored
+    views: Literal[1, 2, 4]  # MTCNN views whose landmarks are averaged
 
 
 class FlowParams(Section):
-    method: Literal["farneback", "dis", "tvl1"] = "farneback"
-    channels: list[Literal["u", "v", "magnitude", "strain"]] = Field(["u", "v", "magnitude"], min_length=1)
-    size: int = Field(75, ge=8, le=512)  # network input is size x size
-    scale: float = Field(4.0, gt=0)  # stored value = displacement in output-grid pixels x scale
-    remove_global: bool = True  # subtract head motion (a robust similarity fit)
-    stabilise: bool = True  # warp each frame back onto the onset by that fit, then compute the flow again
-    previews: int = Field(3, ge=0)  # PNG sheets in data/flow_preview/
+    method: Literal["farneback", "dis", "tvl1"]
+    channels: list[Literal["u", "v", "magnitude", "strain"]] = Field(min_length=1)
+    size: int = Field(ge=8, le=512)  # network input is size x size
+    scale: float = Field(gt=0)  # stored value = displacement in output-grid pixels x scale
+    remove_global: bool  # subtract head motion (a robust similarity fit)
+    stabilise: bool  # warp each frame back onto the onset by that fit, then compute the flow again
+    previews: int = Field(ge=0)  # PNG sheets in data/flow_preview/
 
 
 class FoldParams(Section):
-    scheme: Literal["kfold", "loso"] = "kfold"
-    k: int = Field(3, ge=2)
-    seed: int = 0
+    scheme: Literal["kfold", "loso"]
+    k: int = Field(ge=2)
+    seed: int
 
 
-# ------------------------------------------------------------------ model and training
+# ------------------------------------------------------------------ the spotters
 
 
-class Variant(Section):
-    """One network: the paper's per-frame CNN (`kind: frame`) or our clip model (`kind: clip`)."""
+class FrameVariant(Section):
+    """The paper's per-frame CNN (Tables 3-8): one score per frame, the apex its best frame."""
 
-    kind: Literal["frame", "clip"] = "frame"
-    # kind: frame (the paper, Tables 3-8)
-    convs: Literal[3, 4, 5] = 5
-    norm: Literal["lrn", "bn", "none"] = "lrn"
-    attention: bool = True
-    dropout: float = Field(0.0, ge=0, lt=1)  # after each hidden FC layer (not in the paper)
-    # kind: clip (ours): a small per-frame encoder, temporal convolutions over the whole
-    # clip, a softmax over frames combined with a prior fitted on the training folds
-    width: int = Field(32, ge=4, le=512)  # features per frame
-    pool: int = Field(3, ge=1, le=8)  # flow averaged over pool x pool blocks (75 -> 25) before the encoder
-    frame_step: int = Field(2, ge=1, le=8)  # every n-th frame (200 fps neighbours are near-copies)
-    normalise: bool = True  # divide each clip's flow by its own 99th percentile (relative motion)
-    dropout_rate: float = Field(0.0, ge=0, lt=1)  # on the per-frame features
-    short_range: bool = False  # also feed each frame's change since the previous kept frame
-    temporal_layers: int = Field(3, ge=0, le=8)  # dilated 1-D convolutions (dilation 1, 2, 4, ...)
-    members: int = Field(1, ge=1, le=16)  # independently initialised networks, posteriors averaged
-    prior: bool = True  # add the log prior over apex positions (training folds only)
-    target_sigma: float = Field(0.05, gt=0, le=0.5)  # width of the apex target, fraction of the window
-    intensity_weight: float = Field(1.0, ge=0)  # weight of the paper's per-frame targets as a second loss (0: off)
+    kind: Literal["frame"]
+    convs: Literal[3, 4, 5]
+    norm: Literal["lrn", "bn", "none"]
+    attention: bool
+
+
+class ClipVariant(Section):
+    """Ours: a small per-frame encoder, temporal convolutions over the whole clip, a softmax
+    over frames combined with a prior fitted on the training folds."""
+
+    kind: Literal["clip"]
+    width: int = Field(ge=4, le=512)  # features per frame
+    pool: int = Field(ge=1, le=8)  # flow averaged over pool x pool blocks (75 -> 25) before the encoder
+    frame_step: int = Field(ge=1, le=8)  # every n-th frame (200 fps neighbours are near-copies)
+    normalise: bool  # divide each clip's flow by its own 99th percentile (relative motion)
+    dropout_rate: float = Field(ge=0, lt=1)  # on the per-frame features
+    temporal_layers: int = Field(ge=0, le=8)  # dilated 1-D convolutions (dilation 1, 2, 4, ...)
+    prior: bool  # add the log prior over apex positions (training folds only)
+    target_sigma: float = Field(gt=0, le=0.5)  # width of the apex target, fraction of the window
+    intensity_weight: float = Field(ge=0)  # weight of the paper's per-frame targets as a second loss (0: off)
     # scoring: the clip also played at these speeds (1 = as recorded), posteriors averaged
-    test_stretch: list[Annotated[float, Field(ge=0.5, le=2.0)]] = Field([0.9, 1.0, 1.1], min_length=1)
-    # Training recipe of this variant where it differs from train.* (null: use train.*)
-    epochs: Optional[int] = Field(None, ge=1)
-    batch_size: Optional[int] = Field(None, ge=1)
-    learning_rate: Optional[float] = Field(None, gt=0, lt=1)
+    test_stretch: list[Annotated[float, Field(ge=0.5, le=2.0)]] = Field(min_length=1)
+
+
+Variant = Annotated[Union[FrameVariant, ClipVariant], Field(discriminator="kind")]
+VARIANT_KINDS: dict[str, type[Section]] = {"frame": FrameVariant, "clip": ClipVariant}
+
+
+class FrameTraining(Section):
+    """How a `kind: frame` variant is trained (the paper: 200 epochs, lr 1e-4, batch 128, stride 1)."""
+
+    epochs: int = Field(ge=1)
+    batch_size: int = Field(ge=1)  # frames per step
+    learning_rate: float = Field(gt=0, lt=1)
+    frame_stride: int = Field(ge=1)  # trains on every n-th frame
+    labels: Literal["linear", "exponential"]  # continuous targets
+    # a fold's frames held in memory (one gather per batch) or streamed from disk; auto: in
+    # memory when they take under a quarter of this machine's memory. Same batches either way.
+    loader: Literal["auto", "memory", "stream"]
+
+
+class ClipTraining(Section):
+    """How a `kind: clip` variant is trained."""
+
+    epochs: int = Field(ge=1)
+    batch_size: int = Field(ge=1)  # clips per step
+    learning_rate: float = Field(gt=0, lt=1)
+    augment: bool  # mirrored (u negated), time-stretched and shifted training clips
 
 
 class TrainParams(Section):
-    epochs: int = Field(8, ge=1)
-    batch_size: int = Field(128, ge=1)  # frames (kind: frame) or clips (kind: clip) per step
-    learning_rate: float = Field(3e-4, gt=0, lt=1)
-    frame_stride: int = Field(4, ge=1)  # kind: frame trains on every n-th frame
-    labels: Literal["linear", "exponential"] = "linear"
-    seed: int = 0
-    mixed_precision: bool = False  # float16 compute (GPU); weights and the output stay float32
-    jit_compile: Union[bool, Literal["auto"]] = "auto"  # XLA / JIT
-    augment: bool = True  # kind: clip: mirror (u negated) and time-stretch training clips
-    # kind: frame: a fold's frames held in memory (one gather per batch) or streamed from disk;
-    # auto: in memory when they take under a quarter of this machine's memory. Same batches either way.
-    loader: Literal["auto", "memory", "stream"] = "auto"
+    seed: int
+    mixed_precision: bool  # float16 compute (GPU); weights and the output stay float32
+    jit_compile: Union[bool, Literal["auto"]]  # XLA / JIT
+    frame: FrameTraining
+    clip: ClipTraining
+
+    def recipe(self, kind: str) -> FrameTraining | ClipTraining:
+        """The training settings of one spotter kind."""
+        return self.frame if kind == "frame" else self.clip
+
+    def applied(self, kind: str) -> dict[str, Any]:
+        """What a run of this kind trains with, flat: the shared settings and its own recipe."""
+        shared = self.model_dump(exclude={"frame", "clip"})
+        return shared | {kind: self.recipe(kind).model_dump()}
 
 
 class SpotParams(Section):
-    method: Literal["argmax", "window", "median"] = "argmax"
-    window: int = Field(9, ge=1)  # frames, for method: window
-
-
-PAPER_VARIANTS = {
-    "bn3": {"convs": 3, "norm": "bn", "attention": False},
-    "bn4": {"convs": 4, "norm": "bn", "attention": False},
-    "bn5": {"convs": 5, "norm": "bn", "attention": False},
-    "lrn5": {"convs": 5, "norm": "lrn", "attention": False},
-    "lrn5_att": {"convs": 5, "norm": "lrn", "attention": True},
-}
-
-
-CLIP_VARIANT = {"kind": "clip", "width": 16, "dropout_rate": 0.3, "epochs": 20, "batch_size": 8,
-                "learning_rate": 1e-3}
+    method: Literal["argmax", "window", "median"]
+    window: int = Field(ge=1)  # frames, for method: window
 
 
 class Params(Section):
     """The whole of params.yaml."""
 
-    workers: int = Field(0, ge=0)  # worker processes for per-clip stages; 0 = one per core
-    data: DataParams = DataParams()
-    face: AlignParams = AlignParams()
-    flow: FlowParams = FlowParams()
-    folds: FoldParams = FoldParams()
-    variant: str = "clip"
-    variants: dict[str, Variant] = Field(
-        default_factory=lambda: {**{k: Variant(**v) for k, v in PAPER_VARIANTS.items()},
-                                 "clip": Variant(**CLIP_VARIANT)})
-    train: TrainParams = TrainParams()
-    spot: SpotParams = SpotParams()
+    workers: int = Field(ge=0)  # worker processes for per-clip stages; 0 = one per core
+    data: DataParams
+    face: AlignParams
+    flow: FlowParams
+    folds: FoldParams
+    variant: str
+    variants: dict[str, Variant] = Field(min_length=1)
+    train: TrainParams
+    spot: SpotParams
 
     @model_validator(mode="after")
     def _known_variant(self) -> "Params":
@@ -188,8 +205,16 @@ class Params(Section):
             raise ValueError(f"variant {self.variant!r} is not one of variants: {', '.join(self.variants)}{hint}")
         return self
 
-    def selected_variant(self) -> Variant:
+    def selected_variant(self) -> FrameVariant | ClipVariant:
         return self.variants[self.variant]
+
+
+def variant_from(values: Any, where: str) -> FrameVariant | ClipVariant:
+    """One variant given as a plain mapping (a fold record's copy), checked like params.yaml's."""
+    kind = values.get("kind") if isinstance(values, dict) else None
+    if kind not in VARIANT_KINDS:
+        raise ParamsError(f"{where}: kind {kind!r} is not one of {', '.join(VARIANT_KINDS)}")
+    return VARIANT_KINDS[kind].from_params(values, where)
 
 
 # ------------------------------------------------------------------ loading
@@ -214,7 +239,7 @@ def read_yaml(path: str | Path) -> Any:
 
 
 def load(path: str | Path = PARAMS_FILE) -> Params:
-    """params.yaml, validated as a whole; raises ParamsError naming every bad key."""
+    """params.yaml, validated as a whole; raises ParamsError naming every bad or missing key."""
     values = read_yaml(path)
     if values is None:
         values = {}
@@ -226,20 +251,59 @@ def load(path: str | Path = PARAMS_FILE) -> Params:
         raise ParamsError(describe(err, Params, str(path))) from None
 
 
-def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
-    """The schema class at a location such as ('train',) or ('variants', 'bn3')."""
-    for part in loc:
-        if model is Params and part == "variants":
-            model = Variant
+def schema_keys(model: type[BaseModel] = None, prefix: str = "") -> set[str]:
+    """Every dotted key the schema knows (variants by kind: `variants.<kind>.width`)."""
+    model = model or Params
+    keys = set()
+    for name, field in model.model_fields.items():
+        key = f"{prefix}{name}"
+        if model is Params and name == "variants":
+            for kind, cls in VARIANT_KINDS.items():
+                keys |= schema_keys(cls, f"variants.<{kind}>.")
             continue
-        if model is Variant and isinstance(part, str) and part not in Variant.model_fields:
-            continue  # the variant's name
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            keys |= schema_keys(annotation, key + ".")
+        else:
+            keys.add(key)
+    return keys
+
+
+def _model_at(model: type[BaseModel], loc: tuple) -> tuple[type[BaseModel] | None, tuple]:
+    """The schema class at a location such as ('train',) or ('variants', 'bn3', 'frame'), and
+    the location as a user writes it (pydantic puts a union's tag into it: dropped)."""
+    shown: list = []
+    parts = list(loc)
+    while parts:
+        part = parts.pop(0)
+        shown.append(part)
+        if model is Params and part == "variants":
+            if not parts:
+                return None, tuple(shown)
+            shown.append(parts.pop(0))  # the variant's name
+            if parts and parts[0] in VARIANT_KINDS:
+                model = VARIANT_KINDS[parts.pop(0)]
+                continue
+            return None, tuple(shown + parts)
         field = model.model_fields.get(part) if isinstance(part, str) else None
         annotation = getattr(field, "annotation", None)
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-            return None
+            return None, tuple(shown + parts)
         model = annotation
-    return model
+    return model, tuple(shown)
+
+
+def elsewhere(parent: type[BaseModel] | None, shown: tuple) -> str:
+    """Where a misplaced key belongs: a section below (train.epochs -> train.clip.epochs) or
+    the variants of the other kind."""
+    name, above = str(shown[-1]), ".".join(str(p) for p in shown[:-1])
+    if parent in VARIANT_KINDS.values():
+        kinds = [k for k, cls in VARIANT_KINDS.items() if name in cls.model_fields]
+        return f"; {name} is a setting of kind {kinds[0]} variants" if kinds else ""
+    below = [f"{above}.{field}.{close[0]}" for field, info in (parent.model_fields.items() if parent else [])
+             if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel)
+             for close in [difflib.get_close_matches(name, list(info.annotation.model_fields), 1)] if close]
+    return f"; did you mean {' or '.join(repr(b) for b in below)}?" if below else ""
 
 
 def describe(err: ValidationError, schema: type[BaseModel], where: str) -> str:
@@ -247,13 +311,21 @@ def describe(err: ValidationError, schema: type[BaseModel], where: str) -> str:
     parts = []
     for e in err.errors():
         loc = tuple(e["loc"])
-        key = ".".join(str(p) for p in loc) or "(top level)"
+        parent, _ = _model_at(schema, loc[:-1]) if loc else (schema, ())
+        _, shown = _model_at(schema, loc)
+        key = ".".join(str(p) for p in shown) or "(top level)"
         if e["type"] == "extra_forbidden":
-            parent = _model_at(schema, loc[:-1])
             names = list(parent.model_fields) if parent else []
             close = difflib.get_close_matches(str(loc[-1]), names, 1)
-            hint = f"; did you mean {'.'.join(str(p) for p in loc[:-1] + (close[0],))!r}?" if close else ""
-            parts.append(f"{key}: unknown key{hint}")
+            hint = f"; did you mean {'.'.join(str(p) for p in shown[:-1] + (close[0],))!r}?" if close else ""
+            parts.append(f"{key}: unknown key{hint or elsewhere(parent, shown)}")
+        elif e["type"] == "missing":
+            parts.append(f"{key}: missing; every setting must be written in params.yaml")
+        elif e["type"] == "union_tag_not_found":
+            parts.append(f"{key}.kind: missing; a variant needs kind: {' or '.join(VARIANT_KINDS)}")
+        elif e["type"] == "union_tag_invalid":
+            parts.append(f"{key}.kind: {e.get('input', {}).get('kind')!r} is not allowed: one of "
+                         f"{', '.join(VARIANT_KINDS)}")
         elif e["type"] == "value_error":
             parts.append(f"{key + ': ' if loc else ''}{e['msg'].removeprefix('Value error, ')}")
         else:

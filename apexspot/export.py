@@ -67,14 +67,14 @@ def export_clip(row: dict[str, Any], apex: int, data: Path, out: Path, p: FlowPa
             "npz": f"{rel}.npz", **{f"{name}_png": f"{rel}_{name}.png" for name in pictures}}
 
 
-def export(out: str | Path, predictions: str | Path = "metrics/predictions.csv", data: str | Path = "data",
-           flow: FlowParams | None = None, apex: str = "spotted") -> pd.DataFrame:
+def export(out: str | Path, predictions: str | Path, data: str | Path, flow: FlowParams,
+           apex: str = "spotted") -> pd.DataFrame:
     """Export every clip of the run; returns index.csv's table."""
     out, data = Path(out), Path(data)
     if out.exists() and any(out.iterdir()):
         raise ApexspotError(f"{out}: folder exists and is not empty (choose another or remove it)")
     table = read_predictions(Path(predictions))
-    p = flow or FlowParams()
+    p = flow
     compute = flow_function(p.method)  # one flow object for every clip
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))

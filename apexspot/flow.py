@@ -202,6 +202,12 @@ def preview_sheet(frames: np.ndarray, apex_index: int, uv: np.ndarray, title: st
     return np.vstack([caption, row])
 
 
+def normalisation_note(p: FlowParams) -> str:
+    """What a stored flow value means, as the flow file records it."""
+    head = "head motion removed" if p.remove_global else "head motion kept"
+    return f"displacement in pixels of the {p.size}x{p.size} grid, times {p.scale}; {head}"
+
+
 def flow_to_file(job: tuple[Any, Path, Path, Path | None, FlowParams]) -> dict[str, Any]:
     """Flow for one aligned clip, saved as float16; optionally a preview PNG of its apex."""
     clip, aligned_root, out_root, preview_dir, p = job
@@ -219,8 +225,7 @@ def flow_to_file(job: tuple[Any, Path, Path, Path | None, FlowParams]) -> dict[s
         clipfiles.clip_file(out_root, clip.clip_id),
         flow=result.flow.astype(np.float16), channels=np.array(p.channels), scale=np.float32(p.scale),
         frame_numbers=aligned["frame_numbers"], head=result.head.astype(np.float32), method=np.array(p.method),
-        normalisation=np.array(f"displacement in pixels of the {p.size}x{p.size} grid, times {p.scale}; "
-                               "head motion removed" if p.remove_global else "; head motion kept"),
+        normalisation=np.array(normalisation_note(p)),
     )
     if preview_dir is not None:
         apex = clip.apex - clip.onset

@@ -10,7 +10,9 @@ CASME II and SAMM are spread evenly.
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -84,3 +86,30 @@ def fold_table(clips: list[Clip], assignment: dict[str, int]) -> str:
         total = sum(clip_count[(fold, d)] for d in datasets)
         lines.append(f"{fold:>4}  {cells}{total:>10} clips")
     return "\n".join(lines)
+
+
+def read_folds(path: str, clips: dict[str, Clip]) -> list[dict[str, Any]]:
+    """data/folds.json's folds, checked where they are used: every clip is in the manifest,
+    and no clip or subject sits in two folds (else a model would be tested on its own training
+    data). Raises FoldError naming the file and the clip or subject."""
+    try:
+        folds = json.loads(Path(path).read_text())["folds"]
+        fold_of_clip: dict[str, int] = {}
+        fold_of_subject: dict[str, int] = {}
+        for fold in folds:
+            k = int(fold["fold"])
+            for clip_id in fold["clips"]:
+                if clip_id not in clips:
+                    raise FoldError(f"{path}: clip {clip_id} (fold {k}) is not in data/manifest.csv; rerun fold-split")
+                if clip_id in fold_of_clip:
+                    raise FoldError(f"{path}: clip {clip_id} is in folds {fold_of_clip[clip_id]} and {k}")
+                fold_of_clip[clip_id] = k
+                identity = clips[clip_id].identity
+                if fold_of_subject.setdefault(identity, k) != k:
+                    raise FoldError(f"{path}: subject {identity} is in folds {fold_of_subject[identity]} and {k} "
+                                    f"(clip {clip_id}); folds must be subject-independent")
+    except FileNotFoundError:
+        raise FoldError(f"{path}: missing (run the fold-split stage first)") from None
+    except (ValueError, KeyError, TypeError) as err:
+        raise FoldError(f"{path}: not a folds file ({type(err).__name__}: {err}); rerun fold-split") from None
+    return folds

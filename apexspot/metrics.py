@@ -96,6 +96,13 @@ def group_table(table: pd.DataFrame, predictors: list[str], by: list[str], unit:
     return pd.DataFrame(rows)
 
 
+def fold_metrics(per_fold: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """metrics/folds.json: per fold the model's and the centre's MAE and the clip count, one
+    flat key per fold so `dvc exp show` and `dvc metrics diff` can show them."""
+    return {f"fold_{int(r.fold)}": {"model": float(r.model), "centre": float(r.centre), "clips": int(r.clips)}
+            for r in per_fold.itertuples()}
+
+
 def paired_difference(model: pd.Series, reference: pd.Series, groups: np.ndarray,
                       resamples: int = RESAMPLES, seed: int = SEED) -> dict[str, Any]:
     """Mean of (model error - reference error) over clips, its interval, and the verdict."""

@@ -24,15 +24,13 @@ normalisation; attention on or off.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 from keras import layers, ops
 
-from apexspot.config import Variant
-from apexspot.errors import ApexspotError
+from apexspot.config import FrameVariant
 
 @keras.saving.register_keras_serializable(package="apexspot")
 class LocalResponseNormalization(layers.Layer):
@@ -89,7 +87,7 @@ def attention_unit(x, name: str = "attention"):
     return layers.Add(name=f"{name}_out")([x, layers.Multiply(name=f"{name}_apply")([x, mask])])
 
 
-def build_model(variant: Variant, input_shape: tuple[int, int, int] = (75, 75, 3), name: str = "apexspot") -> keras.Model:
+def build_model(variant: FrameVariant, input_shape: tuple[int, int, int] = (75, 75, 3), name: str = "apexspot") -> keras.Model:
     """One variant of the network: per-frame flow in, one continuous score out."""
     inputs = keras.Input(input_shape, name="flow")
     x = layers.Conv2D(96, 3, strides=2, activation="relu", name="conv1")(inputs)  # 37
@@ -108,19 +106,8 @@ def build_model(variant: Variant, input_shape: tuple[int, int, int] = (75, 75, 3
     x = layers.Flatten(name="flatten")(x)
     for i in (1, 2):
         x = layers.Dense(128, activation="relu", name=f"fc{i}")(x)
-        if variant.dropout:
-            x = layers.Dropout(variant.dropout, name=f"dropout{i}")(x)
     outputs = layers.Dense(1, dtype="float32", name="score")(x)  # float32 even under mixed precision
     return keras.Model(inputs, outputs, name=name)
-
-
-def load_model(path: str | Path) -> keras.Model:
-    """A trained fold model; safe_mode refuses arbitrary code (a Lambda layer's bytecode)."""
-    try:
-        return keras.saving.load_model(str(path), safe_mode=True, compile=False)
-    except Exception as err:  # noqa: BLE001  Keras raises ValueError, OSError, TypeError, zip errors...
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ApexspotError(f"{path}: not a model this version of apexspot can load safely: {first[:300]}") from None
 
 
 def output_sizes(model: keras.Model) -> dict[str, tuple]:
@@ -128,10 +115,13 @@ def output_sizes(model: keras.Model) -> dict[str, tuple]:
     return {layer.name: tuple(layer.output.shape[1:]) for layer in model.layers}
 
 
+def has_attention(model: keras.Model) -> bool:
+    return any(layer.name == "attention_mask" for layer in model.layers)
+
+
 def attention_mask(model: keras.Model, flow: np.ndarray) -> np.ndarray | None:
     """M(X) averaged over channels (H x W), for one frame; None if the model has no attention."""
-    names = [layer.name for layer in model.layers]
-    if "attention_mask" not in names:
+    if not has_attention(model):
         return None
     inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs  # as the model is called: no list of one
     probe = keras.Model(inputs, model.get_layer("attention_mask").output)

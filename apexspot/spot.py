@@ -172,9 +172,9 @@ def spot(source: str | Path, onset: int | None = None, offset: int | None = None
          models: str | Path = "models") -> Spotted:
     """Apex of the recording between `onset` and `offset`, both in the recording's numbering."""
     files, settings, clip = check(source, onset, offset, models)
-    from apexspot.evaluation import FoldModel  # TensorFlow loads here, after the arguments are checked
     from apexspot.face import FaceDetector, align_frames
     from apexspot.flow import apex_flow, clip_flow, flow_function
+    from apexspot.fold import TrainedFold  # TensorFlow loads here, after the arguments are checked
 
     try:
         aligned = align_frames(clip.frames, FaceDetector(), AlignParams.from_params(settings.get("face"), "face"))
@@ -182,7 +182,7 @@ def spot(source: str | Path, onset: int | None = None, offset: int | None = None
         raise ApexspotError(f"{source}: {err.detail}") from None
     flow_params = FlowParams.from_params(settings.get("flow"), "flow")
     flow = clip_flow(aligned.frames, aligned.aligned_landmarks, flow_params)
-    folds = [FoldModel.load(f) for f in files]
+    folds = [TrainedFold.load(f) for f in files]
     scores = np.mean([fold.scores(flow.flow) for fold in folds], axis=0)
     rule = SpotParams.from_params(settings.get("spot"), "spot")
     at = apex_index(scores, rule.method, rule.window)

@@ -57,7 +57,7 @@ kept="${APEXSPOT_HOME:-$HOME/.cache/apexspot}/results/$sources/mae.json"
 
 if [ -n "$variants" ]; then
   for variant in $variants; do
-    dvc exp run -n "ci-$variant" -S "variant=$variant" "${sets[@]}"
+    dvc exp run --temp -n "ci-$variant" -S "variant=$variant" "${sets[@]}"
   done
 elif [ ${#sets[@]} -gt 0 ]; then
   dvc exp run "${sets[@]}"

@@ -1,8 +1,5 @@
-"""DVC stage evaluate: models + flow -> metrics/mae.json (headline numbers), metrics/*.csv (per clip,
-per fold, per dataset, per emotion; DVC plots), metrics/plots/ (pictures of faces and curves)."""
-
-import json
-from pathlib import Path
+"""DVC stage evaluate: models + flow -> metrics/mae.json (headline numbers), metrics/folds.json (MAE per
+fold), metrics/*.csv (per clip, per fold, per dataset, per emotion; DVC plots), metrics/plots/ (pictures)."""
 
 import numpy as np
 import pandas as pd
@@ -11,23 +8,25 @@ from apexspot import clipfiles, config, plots
 from apexspot.console import progress
 from apexspot.datasets.manifest import read_manifest
 from apexspot.errors import ApexspotError, run_stage
-from apexspot.evaluation import PREDICTORS, FoldModel, predict_clip, score_rows
+from apexspot.evaluation import PREDICTORS, predict_clip, score_rows
 from apexspot.files import fresh_dir, write_csv, write_json
-from apexspot.metrics import RESAMPLES, group_table, report
-from apexspot.model import attention_mask
-from apexspot.temporal import ApexPrior
+from apexspot.fold import TrainedFold
+from apexspot.folds import read_folds
+from apexspot.metrics import RESAMPLES, fold_metrics, group_table, report
+from apexspot.model import attention_mask, has_attention
+from apexspot.spotters.clip.prior import ApexPrior
 
 
 def main() -> None:
     params = config.load()
     method, window = params.spot.method, params.spot.window
     clips = {c.clip_id: c for c in read_manifest("data/manifest.csv")}
-    folds = json.loads(Path("data/folds.json").read_text())["folds"]
+    folds = read_folds("data/folds.json", clips)
     rows, curves, models = [], [], {}
     bar = progress(total=sum(len(f["clips"]) for f in folds), desc="evaluate", unit="clip")
     for fold in folds:
         k = fold["fold"]
-        models[k] = FoldModel.load(f"models/fold_{k}.keras")
+        models[k] = TrainedFold.load(f"models/fold_{k}.keras")
         # The prior-only baseline: fitted on this fold's training clips, as the clip model's.
         prior = ApexPrior.fit([clips[i] for other in folds if other is not fold for i in other["clips"]])
         for clip_id in fold["clips"]:
@@ -35,7 +34,7 @@ def main() -> None:
             flow = clipfiles.load(clipfiles.clip_file("data/flow", clip_id))
             aligned = clipfiles.load(clipfiles.clip_file("data/aligned", clip_id))
             scores = models[k].scores(flow["flow"])
-            rows.append(predict_clip(clip, k, scores, flow, aligned, method, window, prior))
+            rows.append(predict_clip(clip, k, scores, flow, aligned, method, window, prior, params.flow))
             curves += score_rows(clip, scores)
             bar.update()
     bar.close()
@@ -48,6 +47,7 @@ def main() -> None:
               "emotion": group_table(predictions.assign(group=predictions["dataset"] + ": " + predictions["emotion"]),
                                      list(PREDICTORS), ["group", "dataset", "emotion"])}
     write_json("metrics/mae.json", figures)
+    write_json("metrics/folds.json", fold_metrics(tables["fold"]))
     write_csv("metrics/predictions.csv", predictions)
     write_csv("metrics/scores.csv", pd.DataFrame(curves))
     for name, table in tables.items():
@@ -56,7 +56,7 @@ def main() -> None:
     out = fresh_dir("metrics/plots")
     plots.score_curves(predictions, pd.DataFrame(curves), out / "score_curves.png")
     plots.error_distribution(predictions, list(PREDICTORS), out / "error_distribution.png")
-    if models[0].variant.kind == "frame":
+    if has_attention(models[0].model):
         items = []
         for label, clip_id in plots.pick_clips(predictions):
             clip, aligned = clips[clip_id], clipfiles.load(clipfiles.clip_file("data/aligned", clip_id))

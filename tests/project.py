@@ -68,6 +68,6 @@ class Project:
         return json.loads(self.dvc("status", "--json").stdout or "{}")
 
 
-TINY = {"data.synthetic.subjects": 2, "data.synthetic.clips_per_subject": 1, "workers": 2,
-        "folds.k": 2, "train.epochs": 1, "train.frame_stride": 8, "train.batch_size": 16,
-        "variants.clip.epochs": 1, "variants.clip.width": 8}
+TINY = {"data.synthetic.subjects": 2, "data.synthetic.clips_per_subject": 1, "workers": 2, "folds.k": 2,
+        "train.frame.epochs": 1, "train.frame.frame_stride": 8, "train.frame.batch_size": 16,
+        "train.clip.epochs": 1, "variants.clip.width": 8}

@@ -49,3 +49,24 @@ def test_results_are_read_from_the_commit_the_queue_was_made_on(monkeypatch) -> 
     assert asked and all(kw == {"revs": ["queued-on"]} for kw in asked)
     with pytest.raises(ApexspotError):  # and a variant with no row there is reported as failed
         ablation.run(["bn4"], [], 1)
+
+
+def row_of_state(name: str, state: str | None, mae: float | None) -> dict:
+    figures = {} if mae is None else {
+        "metrics/mae.json:model.mae": mae, "metrics/mae.json:model.ci_low": mae - 1,
+        "metrics/mae.json:model.ci_high": mae + 1, "metrics/mae.json:model.median_ae": 2.0,
+        "metrics/mae.json:model.within_5": 0.7, "metrics/mae.json:centre.mae": 9.0,
+        "metrics/mae.json:centre.ci_low": 8.0, "metrics/mae.json:centre.ci_high": 10.0,
+        "metrics/mae.json:diff.mean": mae - 9.0, "metrics/mae.json:diff.ci_low": mae - 10,
+        "metrics/mae.json:diff.ci_high": mae - 8, "metrics/mae.json:diff.verdict": "better"}
+    return {"Experiment": name, "State": state, **figures}
+
+
+def test_a_failed_experiment_is_reported_failed_never_with_other_numbers() -> None:
+    # A failed experiment's row can carry its baseline commit's metrics; it must not be shown.
+    rows = {"ablate-bn3": row_of_state("ablate-bn3", "Failed", 11.11), "ablate-clip": row_of_state("ablate-clip", None, 4.0)}
+    table, failed = markdown_table(rows, ["bn3", "bn4", "clip"])
+    lines = table.splitlines()
+    assert failed == ["bn3", "bn4"]
+    assert lines[2] == "| bn3 | 15.88 | **failed** (no result) | | | | |" and "11.11" not in table
+    assert lines[4].startswith("| clip |  | 4.00 [3.00, 5.00] |") and "significantly better" in lines[4]

@@ -47,10 +47,11 @@ def test_importing_apexspot_first_silences_tensorflow_start_up() -> None:
 
 
 def test_the_attention_probe_is_called_as_the_model_is(recwarn) -> None:
-    from apexspot.config import Variant
+    from defaults import frame_variant
+
     from apexspot.model import attention_mask, build_model
 
-    model = build_model(Variant(convs=3, norm="none", attention=True))
+    model = build_model(frame_variant(convs=3, norm="none", attention=True))
     mask = attention_mask(model, np.zeros((1, 75, 75, 3), np.float32))
     assert mask.ndim == 2
     assert not [w for w in recwarn if "structure" in str(w.message)]  # Keras' input-structure warning

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from defaults import PARAMS
+
 from apexspot import clipfiles
-from apexspot.config import FlowParams
 from apexspot.errors import ApexspotError
 from apexspot.export import export
 
@@ -40,7 +41,7 @@ def run(tmp_path: Path) -> Path:
 
 def test_export_writes_frames_flow_and_a_labelled_index(tmp_path: Path) -> None:
     root = run(tmp_path)
-    index = export(root / "out", root / "predictions.csv", root / "data", FlowParams(method="farneback"))
+    index = export(root / "out", root / "predictions.csv", root / "data", PARAMS.flow.replace(method="farneback"))
     row = pd.read_csv(root / "out/index.csv", dtype=str).iloc[0]
     assert row["emotion"] == "happiness" and row["action_units"] == "12" and row["objective_class"] == "1"
     assert row["subject"] == "01" and row["exported_apex"] == "47" and row["spotted_apex"] == "47"

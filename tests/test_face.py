@@ -8,9 +8,11 @@ import cv2
 import numpy as np
 import pytest
 
+from defaults import PARAMS
+
 from apexspot.datasets import synthetic
 from apexspot.datasets.manifest import Clip
-from apexspot.face import (AlignParams, FaceDetector, align_to_file, apply_transform, for_reduced,
+from apexspot.face import (FaceDetector, align_to_file, apply_transform, for_reduced,
                            similarity_transform, target_landmarks)
 from apexspot.workers import _init
 
@@ -28,7 +30,7 @@ def face() -> np.ndarray:
 
 
 def test_similarity_transform_maps_a_template_face_exactly() -> None:
-    p = AlignParams(size=128, margin=0.3, eye_line=0.4)
+    p = PARAMS.face.replace(size=128, margin=0.3, eye_line=0.4)
     target = target_landmarks(p)
     assert np.allclose(target[0], [0.3 * 128, 0.4 * 128]) and np.allclose(target[1], [0.7 * 128, 0.4 * 128])
     known = cv2.getRotationMatrix2D((0, 0), 20, 3.0)  # a rotated, scaled, shifted face
@@ -40,7 +42,7 @@ def test_similarity_transform_maps_a_template_face_exactly() -> None:
 def test_reduced_decode_transform_matches_full_size(face: np.ndarray) -> None:
     grey = cv2.cvtColor(face, cv2.COLOR_BGR2GRAY)
     matrix = similarity_transform(np.array([[270, 200], [390, 200], [330, 260], [290, 320], [370, 320]], float),
-                                  AlignParams())
+                                  PARAMS.face)
     full = cv2.warpAffine(grey, matrix, (128, 128), flags=cv2.INTER_LINEAR).astype(float)
     half = cv2.resize(grey, (320, 240), interpolation=cv2.INTER_AREA)
     reduced = cv2.warpAffine(half, for_reduced(matrix, 2), (128, 128), flags=cv2.INTER_LINEAR).astype(float)
@@ -50,7 +52,7 @@ def test_reduced_decode_transform_matches_full_size(face: np.ndarray) -> None:
 @pytest.mark.parametrize("angle,scale,shift", [(8.0, 1.1, (15, -10)), (-12.0, 0.9, (-20, 5))])
 def test_alignment_recovers_known_rotation_scale_shift(detector: FaceDetector, face: np.ndarray,
                                                        angle: float, scale: float, shift: tuple) -> None:
-    p = AlignParams()
+    p = PARAMS.face
     first = detector.detect(face, p.views)
     assert first is not None and first.detector == "mtcnn"
     known = cv2.getRotationMatrix2D((320, 240), angle, scale)
@@ -81,7 +83,7 @@ def in_worker(detector: FaceDetector):
 
 def test_aligned_clip_is_saved(tmp_path: Path, face: np.ndarray, in_worker) -> None:
     clip = write_clip(tmp_path / "good", face)
-    result = align_to_file((clip, tmp_path / "out", AlignParams()))
+    result = align_to_file((clip, tmp_path / "out", PARAMS.face))
     assert result["detector"] == "mtcnn" and result["frames"] == 4
     with np.load(tmp_path / "out" / "test" / "good.npz", allow_pickle=False) as data:
         assert data["frames"].shape == (4, 128, 128) and data["frames"].dtype == np.uint8
@@ -91,7 +93,7 @@ def test_aligned_clip_is_saved(tmp_path: Path, face: np.ndarray, in_worker) -> N
 
 def test_no_face_is_recorded(tmp_path: Path, in_worker) -> None:
     wall = np.random.default_rng(0).integers(90, 110, (480, 640, 3)).astype(np.uint8)
-    result = align_to_file((write_clip(tmp_path / "wall", wall), tmp_path / "out", AlignParams()))
+    result = align_to_file((write_clip(tmp_path / "wall", wall), tmp_path / "out", PARAMS.face))
     assert result.reason == "no_face" and "img10.jpg" in result.detail
     assert not (tmp_path / "out" / "test" / "wall.npz").exists()
 
@@ -100,17 +102,17 @@ def test_corrupt_and_missing_frames_are_recorded(tmp_path: Path, face: np.ndarra
     clip = write_clip(tmp_path / "bad", face)
     frame = Path(clip.frames_dir) / "img12.jpg"
     frame.write_bytes(frame.read_bytes()[:2000])  # truncated mid-scan
-    result = align_to_file((clip, tmp_path / "out", AlignParams()))
+    result = align_to_file((clip, tmp_path / "out", PARAMS.face))
     assert result.reason == "corrupt_frame" and str(frame) in result.detail
     frame.unlink()
-    result = align_to_file((clip, tmp_path / "out", AlignParams()))
+    result = align_to_file((clip, tmp_path / "out", PARAMS.face))
     assert result.reason == "missing_frame" and str(frame) in result.detail
 
 
 def test_wrong_size_frame_is_recorded(tmp_path: Path, face: np.ndarray, in_worker) -> None:
     clip = write_clip(tmp_path / "size", face)
     cv2.imwrite(str(Path(clip.frames_dir) / "img13.jpg"), face[:240, :320])
-    result = align_to_file((clip, tmp_path / "out", AlignParams()))
+    result = align_to_file((clip, tmp_path / "out", PARAMS.face))
     assert result.reason == "wrong_frame_size" and "img13.jpg" in result.detail
 
 

@@ -8,12 +8,15 @@ import cv2
 import numpy as np
 import pytest
 
+from defaults import PARAMS
+
 from apexspot import clipfiles
 from apexspot.datasets import synthetic
 from apexspot.datasets.manifest import Clip
-from apexspot.face import AlignParams, apply_transform, similarity_transform
+from apexspot.face import apply_transform, similarity_transform
 from apexspot.errors import ParamsError
-from apexspot.flow import FlowParams, clip_flow, flow_state, flow_to_file
+from apexspot.config import FlowParams
+from apexspot.flow import clip_flow, flow_state, flow_to_file
 from apexspot.workers import _init
 
 T, PEAK = 21, 12
@@ -26,7 +29,7 @@ def still() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     canvas, marks = synthetic.subject_canvas(subject)
     grey = cv2.cvtColor(canvas.astype(np.uint8), cv2.COLOR_BGR2GRAY)
     points = np.array([marks[k] for k in ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")])
-    matrix = similarity_transform(points, AlignParams())
+    matrix = similarity_transform(points, PARAMS.face)
     return grey, matrix, apply_transform(matrix, points)
 
 
@@ -44,8 +47,8 @@ def test_global_translation_gives_near_zero_flow(still) -> None:
         moved = cv2.warpAffine(grey, head, (640, 480), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT101)
         frames.append(noisy(cv2.warpAffine(moved.astype(np.float32), matrix, (128, 128)), rng))
     frames = np.stack(frames)
-    kept = clip_flow(frames, marks, FlowParams(method="dis", remove_global=False, scale=1.0)).flow
-    removed = clip_flow(frames, marks, FlowParams(method="dis", scale=1.0)).flow
+    kept = clip_flow(frames, marks, PARAMS.flow.replace(method="dis", remove_global=False, scale=1.0)).flow
+    removed = clip_flow(frames, marks, PARAMS.flow.replace(method="dis", scale=1.0)).flow
     face = (slice(15, 60), slice(15, 60))
     assert np.median(kept[-1][face][..., 2]) > 0.8  # ~1.2 aligned px of drift at the last frame
     assert np.percentile(removed[-1][face][..., 2], 95) < 0.15
@@ -64,7 +67,7 @@ def test_local_one_pixel_warp_is_found_where_and_when(still, method: str) -> Non
         amount = np.sin(np.pi * t / (2 * PEAK)) if t <= PEAK else np.cos(np.pi * (t - PEAK) / (2 * (T - 1 - PEAK)))
         dx, dy = 0.6 * amount * bump, -0.8 * amount * bump
         frames.append(noisy(cv2.remap(aligned, (xx - dx).astype(np.float32), (yy - dy).astype(np.float32), cv2.INTER_CUBIC), rng))
-    p = FlowParams(method=method, scale=1.0)
+    p = PARAMS.flow.replace(method=method, scale=1.0)
     flow = clip_flow(np.stack(frames), marks, p).flow
     magnitude = flow[..., 2]
     where = np.unravel_index(np.argmax(magnitude[PEAK]), magnitude[PEAK].shape)
@@ -82,7 +85,7 @@ def test_flow_file_and_preview(tmp_path: Path, still) -> None:
     clip = Clip("test/sub01/EP01", "test-01", "test", "EP01", 10, 12, 14, 5, "", "", "", "", "", "s.xlsx", 2)
     clipfiles.save(clipfiles.clip_file(tmp_path / "aligned", clip.clip_id), frames=frames,
                    aligned_landmarks=marks.astype(np.float32), frame_numbers=np.arange(10, 15, dtype=np.int32))
-    p = FlowParams(channels=["u", "v", "magnitude", "strain"])
+    p = PARAMS.flow.replace(channels=["u", "v", "magnitude", "strain"])
     _init(flow_state, (p.method,))
     result = flow_to_file((clip, tmp_path / "aligned", tmp_path / "flow", tmp_path / "preview", p))
     assert result == {"clip_id": clip.clip_id, "frames": 5}
@@ -109,12 +112,12 @@ def test_previews_come_from_different_subjects() -> None:
 def test_missing_aligned_clip_is_recorded(tmp_path: Path) -> None:
     clip = Clip("test/sub01/EP02", "test-01", "test", "EP02", 10, 12, 14, 5, "", "", "", "", "", "s.xlsx", 2)
     _init(flow_state, ("dis",))
-    result = flow_to_file((clip, tmp_path / "aligned", tmp_path / "flow", None, FlowParams()))
+    result = flow_to_file((clip, tmp_path / "aligned", tmp_path / "flow", None, PARAMS.flow))
     assert result.reason == "unreadable_aligned_clip" and "EP02.npz" in result.detail and result.stage == "flow"
 
 
 def test_bad_params_are_refused() -> None:
     with pytest.raises(ParamsError, match="flow: method: 'lucas' is not allowed"):
-        FlowParams.from_params({"method": "lucas"}, "flow")
+        FlowParams.from_params({**PARAMS.flow.model_dump(), "method": "lucas"}, "flow")
     with pytest.raises(ParamsError, match="flow: channels.1: 'depth' is not allowed"):
-        FlowParams.from_params({"channels": ["u", "depth"]}, "flow")
+        FlowParams.from_params({**PARAMS.flow.model_dump(), "channels": ["u", "depth"]}, "flow")

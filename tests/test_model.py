@@ -8,8 +8,11 @@ import keras
 import numpy as np
 import pytest
 
+from defaults import frame_variant
+
 from apexspot.errors import ParamsError
-from apexspot.model import LocalResponseNormalization, Variant, build_model, load_model, output_sizes
+from apexspot.fold import load_model
+from apexspot.model import LocalResponseNormalization, build_model, output_sizes
 
 TABLE3 = {"conv1": (37, 37, 96), "pool1": (19, 19, 96), "conv2": (9, 9, 256), "pool2": (4, 4, 256),
           "pool3": (2, 2, 512), "fc1": (128,), "fc2": (128,), "score": (1,)}
@@ -18,7 +21,7 @@ TABLE3 = {"conv1": (37, 37, 96), "pool1": (19, 19, 96), "conv2": (9, 9, 256), "p
 @pytest.mark.parametrize("convs", [3, 4, 5])
 @pytest.mark.parametrize("norm", ["lrn", "bn", "none"])
 def test_layer_sizes_match_table_3(convs: int, norm: str) -> None:
-    model = build_model(Variant(convs=convs, norm=norm, attention=False))
+    model = build_model(frame_variant(convs=convs, norm=norm, attention=False))
     sizes = output_sizes(model)
     assert {k: sizes[k] for k in TABLE3} == TABLE3
     deep = [k for k in sizes if k.startswith("conv") and k not in ("conv1", "conv2")]
@@ -30,8 +33,8 @@ def test_layer_sizes_match_table_3(convs: int, norm: str) -> None:
 
 
 def test_attention_changes_the_graph_as_table_4() -> None:
-    plain = build_model(Variant(attention=False))
-    attended = build_model(Variant(attention=True))
+    plain = build_model(frame_variant(attention=False))
+    attended = build_model(frame_variant(attention=True))
     sizes = output_sizes(attended)
     assert sizes["attention_conv1"] == (4, 4, 256) and sizes["attention_pool"] == (2, 2, 256)
     assert sizes["attention_conv2"] == (2, 2, 512) and sizes["attention_up"] == (4, 4, 512)
@@ -60,7 +63,7 @@ def test_lrn_equals_tensorflow() -> None:
 
 
 def test_saved_model_loads_in_safe_mode(tmp_path: Path) -> None:
-    model = build_model(Variant())
+    model = build_model(frame_variant())
     x = np.random.default_rng(2).normal(size=(4, 75, 75, 3)).astype("float32")
     model.save(tmp_path / "m.keras")
     again = load_model(str(tmp_path / "m.keras"))
@@ -69,9 +72,9 @@ def test_saved_model_loads_in_safe_mode(tmp_path: Path) -> None:
 
 def test_bad_variant_is_refused() -> None:
     with pytest.raises(ParamsError, match="convs: 6 is not allowed"):
-        Variant.from_params({"convs": 6})
+        frame_variant(convs=6)
     with pytest.raises(ParamsError, match="norm: 'group' is not allowed"):
-        Variant.from_params({"norm": "group"})
+        frame_variant(norm="group")
 
 
 def test_mixed_precision_computes_in_float16_and_scores_in_float32() -> None:
@@ -79,11 +82,11 @@ def test_mixed_precision_computes_in_float16_and_scores_in_float32() -> None:
 
     try:
         assert set_precision(True) == "mixed_float16"
-        model = build_model(Variant(convs=3, norm="bn", attention=True))
+        model = build_model(frame_variant(convs=3, norm="bn", attention=True))
         assert model.get_layer("conv1").compute_dtype == "float16"
         assert model.get_layer("conv1").variable_dtype == "float32"
         out = model(np.zeros((2, 75, 75, 3), "float32"))
         assert keras.backend.standardize_dtype(out.dtype) == "float32"
     finally:
         set_precision(False)
-    assert build_model(Variant()).get_layer("conv1").compute_dtype == "float32"
+    assert build_model(frame_variant()).get_layer("conv1").compute_dtype == "float32"

@@ -1,4 +1,8 @@
-"""End to end: `dvc repro` through the stages in a temporary git+DVC copy, on a tiny dataset."""
+"""End to end: `dvc repro` through the stages in a temporary git+DVC copy, on a tiny dataset.
+
+The module's project is made and reproduced once by its fixture; every test starts from that
+run and leaves the workspace as it found it (experiments run with --temp), so the tests pass
+in any order."""
 
 from __future__ import annotations
 
@@ -26,11 +30,20 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     project = Project(tmp_path_factory.mktemp("pipeline") / "proj")
     project.set_params(**TINY)
     project.commit("tiny")
+    project.first_run = project.dvc("repro")
+    project.commit("first run")
     return project
 
 
+def experiment(project: Project, name: str, *sets: str) -> None:
+    """A named experiment, run once in a temporary copy (the workspace stays as it is)."""
+    listed = project.dvc("exp", "list", "--name-only").stdout.split()
+    if name not in listed:
+        project.dvc("exp", "run", "--temp", "-n", name, *[a for s in sets for a in ("-S", s)])
+
+
 def test_repro_runs_every_stage(project: Project) -> None:
-    done = project.dvc("repro")
+    done = project.first_run
     assert {"ingest", "face-align", "flow", "fold-split", "train", "evaluate"} <= ran(done.stdout)
     # A quiet console: no TensorFlow start-up lines, no Keras warnings, progress as whole lines
     # (the output is a pipe here, as in a CI log).
@@ -61,6 +74,7 @@ def test_train_writes_a_model_and_a_dvclive_log_per_fold(project: Project) -> No
         "fold_0.json", "fold_0.keras", "fold_1.json", "fold_1.keras", "params.yaml"]
     kept = yaml.safe_load((project.path / "models/params.yaml").read_text())
     assert kept["flow"]["size"] == 75 and kept["face"]["size"] == 128 and kept["variant"] == "clip"
+    assert kept["train"]["clip"]["epochs"] == 1 and kept["variants"]["clip"]["width"] == 8 and "frame" not in kept["train"]
     record = json.loads((project.path / "models/fold_0.json").read_text())
     assert record["variant"]["kind"] == "clip" and record["prior"]["clips"] == 1  # the other fold's clip only
     for k in (0, 1):
@@ -68,6 +82,9 @@ def test_train_writes_a_model_and_a_dvclive_log_per_fold(project: Project) -> No
         assert len((log / "plots/metrics/train/loss.tsv").read_text().splitlines()) == 2  # header + 1 epoch
         params = yaml.safe_load((log / "params.yaml").read_text())
         assert params["variant"] == "clip" and params["device"] == "CPU" and params["fold"] == k
+        # exactly what it ran with: the clip recipe of params.yaml, no setting of the other kind
+        assert params["train"]["clip"] == {**project.params()["train"]["clip"], "epochs": 1}
+        assert "frame" not in params["train"] and params["variants"] == {"clip": project.params()["variants"]["clip"]}
         assert params["precision"] == "float32" and params["tensorflow"] and params["keras"]
         loss = pd.read_csv(project.path / f"metrics/loss/fold_{k}.csv")
         assert list(loss.columns) == ["epoch", "train", "held_out"] and loss["epoch"].tolist() == [1]
@@ -97,6 +114,12 @@ def test_evaluate_writes_metrics_for_model_and_baselines(project: Project) -> No
                                                                       "others", "fear", "sadness"}
     per_fold = pd.read_csv(project.path / "metrics/mae_per_fold.csv")
     assert per_fold["fold"].tolist() == [0, 1] and per_fold["clips"].tolist() == [1, 1]
+    folds = json.loads((project.path / "metrics/folds.json").read_text())
+    assert list(folds) == ["fold_0", "fold_1"] and folds["fold_0"]["clips"] == 1
+    assert folds["fold_1"]["model"] == pytest.approx(per_fold.loc[1, "model"])
+    assert folds["fold_1"]["centre"] == pytest.approx(per_fold.loc[1, "centre"])
+    shown = json.loads(project.dvc("metrics", "show", "--json").stdout)
+    assert "fold_1" in json.dumps(shown) and '"model"' in json.dumps(shown)  # dvc metrics show lists them
     per_dataset = pd.read_csv(project.path / "metrics/mae_per_dataset.csv")
     assert per_dataset.loc[0, "model"] == pytest.approx(mae["model"]["mae"])
     per_emotion = pd.read_csv(project.path / "metrics/mae_per_emotion.csv")
@@ -128,15 +151,19 @@ def test_second_repro_is_a_noop(project: Project) -> None:
 
 def test_changing_a_flow_param_does_not_rerun_face_align(project: Project) -> None:
     project.set_params(**{"flow.method": "dis"})
-    done = project.dvc("repro")
-    assert "flow" in ran(done.stdout) and not {"ingest", "face-align", "fold-split"} & ran(done.stdout)
-    flow_report = json.loads((project.path / "data/flow_report.json").read_text())
-    assert flow_report["params"]["method"] == "dis"
+    try:
+        done = project.dvc("repro")
+        assert "flow" in ran(done.stdout) and not {"ingest", "face-align", "fold-split"} & ran(done.stdout)
+        flow_report = json.loads((project.path / "data/flow_report.json").read_text())
+        assert flow_report["params"]["method"] == "dis"
+    finally:  # back to the first run (from DVC's run cache)
+        project.run("git", "checkout", "params.yaml")
+        project.dvc("repro")
+    assert project.status() == {}
 
 
 def test_an_experiment_with_another_variant_shows_both_maes(project: Project) -> None:
-    project.commit("baseline run")
-    project.dvc("exp", "run", "-n", "try-bn3", "-S", "variant=bn3")
+    experiment(project, "try-bn3", "variant=bn3")
     done = project.run(sys.executable, "-c", "import json, dvc.api; print(json.dumps(dvc.api.exp_show()))")
     rows = [r for r in json.loads(done.stdout) if r["Experiment"] != "workspace" and r.get("rev") != "workspace"]
     seen = {row["variant"]: row for row in rows if row.get("variant")}
@@ -147,6 +174,7 @@ def test_an_experiment_with_another_variant_shows_both_maes(project: Project) ->
 
 
 def test_the_readmes_exp_show_command_fits_a_terminal(project: Project) -> None:
+    experiment(project, "try-bn3", "variant=bn3")
     [command] = [line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("dvc exp show --drop")]
     done = project.run(sys.executable, "-m", "dvc", *shlex.split(command)[1:])
     lines = [line.rstrip() for line in done.stdout.splitlines() if line.strip()]
@@ -157,7 +185,6 @@ def test_the_readmes_exp_show_command_fits_a_terminal(project: Project) -> None:
 
 
 def test_ablate_runs_variants_as_experiments_from_the_cache(project: Project) -> None:
-    project.commit("before ablation")
     done = project.run(sys.executable, "-m", "apexspot.cli", "ablate", "bn3", "bn4")
     lines = done.stdout.splitlines()
     assert lines[0] == "| variant | paper MAE | MAE [95% CI] | median | within 5 | model − centre [95% CI] | vs centre |"
@@ -171,7 +198,6 @@ def test_the_workflows_repro_job_runs_its_steps_as_the_runner_would(project: Pro
     result as the base; a pull request's run is compared with it and posted (a fake `gh`)."""
     from test_ci import context_for, run_job
 
-    project.commit("before ci")
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "gpu.yml").read_text())
     fake = tmp_path / "bin"
     fake.mkdir()
@@ -195,7 +221,6 @@ def test_the_workflows_repro_job_runs_its_steps_as_the_runner_would(project: Pro
 
 
 def test_ci_repro_script_runs_a_variant_as_an_experiment(project: Project) -> None:
-    project.commit("before ci variant")
     done = project.run("bash", "ci/repro.sh", "--variants", "bn3", "--report", "report.md")
     report = (project.path / "report.md").read_text()
     assert report.startswith("## apexspot: apex MAE (frames), data: synthetic") and "### Experiments" in report

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import casme_frames, casme_sheet, samm_frames, samm_sheet, write_xlsx
 
-from apexspot.config import DataParams
+from defaults import data_params
+
 from apexspot.datasets import casme2, samm, sources
 from apexspot.datasets.manifest import frame_number, unsafe_component
 from apexspot.errors import DefectError, SheetError
@@ -51,7 +52,7 @@ def test_real_samm_sheet_parses(reference: Path) -> None:
     assert first.sheet_row == 15  # header on spreadsheet row 14
 
 
-# ------------------------------------------------------------ each DESIGN.md defect, re-made
+# ------------------------------------------------------------ each known sheet defect, re-made (docs/datasets.md)
 
 
 def test_casme2_defects(tmp_path: Path) -> None:
@@ -89,9 +90,9 @@ def test_fail_policy_names_sheet_row_clip_and_defect(tmp_path: Path) -> None:
     casme_frames(root, 4, "EP12_01f", 31, 60)
     data = {"sources": ["casme2"], "on_defect": "fail", "casme2": {"sheet": str(sheet), "frames": str(root)}}
     with pytest.raises(DefectError, match=r"c\.xlsx row 3 \(casme2/sub04/EP12_01f\): apex_not_a_number"):
-        sources.collect(DataParams(**data))
+        sources.collect(data_params(**data))
     data["on_defect"] = "skip"
-    assert [c.clip_id for c in sources.collect(DataParams(**data)).kept] == ["casme2/sub01/EP02_01f"]
+    assert [c.clip_id for c in sources.collect(data_params(**data)).kept] == ["casme2/sub01/EP02_01f"]
 
 
 def test_samm_header_found_by_content(tmp_path: Path) -> None:
@@ -151,7 +152,7 @@ def test_duplicate_clip_ids(tmp_path: Path) -> None:
     casme_frames(root, 1, "EP02_01f", 46, 86)
     sheet = casme_sheet(tmp_path / "c.xlsx", [(1, "EP02_01f", 46, 59, 86), ("01", "EP02_01f", 46, 60, 86)])
     data = {"sources": ["casme2"], "casme2": {"sheet": str(sheet), "frames": str(root)}}
-    v = sources.collect(DataParams(**data))
+    v = sources.collect(data_params(**data))
     assert [c.apex for c in v.kept] == [59]
     assert v.skipped[0].reason == "duplicate_clip_id" and "row 2" in v.skipped[0].detail
 

@@ -25,7 +25,7 @@ ADD = [
 def casme2_layout(root: Path) -> None:
     """Two clips as CASME II ships them: CASME2_RAW_selected/subNN/EPxx/imgN.jpg and the coding sheet."""
     made = root.parent / "generated"
-    synthetic.generate(made, 2, 1, seed=3, workers=1, progress=False)
+    synthetic.generate(made, 2, 1, seed=3, jpeg_quality=90, workers=1, progress=False)
     shutil.copytree(made / synthetic.FRAMES_DIR, root / "CASME2_RAW_selected")
     shutil.copy(made / synthetic.SHEET, root / "CASME2-coding-20190701.xlsx")
 

@@ -12,8 +12,13 @@ import numpy as np
 import pytest
 import yaml
 
+from defaults import CHANNELS, PARAMS, frame_variant
+
 from apexspot.datasets import synthetic
-from apexspot.model import Variant, build_model
+from apexspot.fold import TrainedFold
+from apexspot.errors import ApexspotError
+from apexspot.spot import frame_files, read_window
+from apexspot.spotters import spotter
 
 
 @pytest.fixture(scope="module")
@@ -36,14 +41,15 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> dict:
     models.mkdir()
     rng = np.random.default_rng(0)
     for k in (0, 1):  # tiny trained models: a few steps on random flow
-        model = build_model(Variant(convs=3, norm="none", attention=False))
+        s = spotter(frame_variant(convs=3, norm="none", attention=False), CHANNELS)
+        model = s.build((75, 75, 3))
         model.compile(optimizer="adam", loss="mse")
         model.fit(rng.normal(size=(16, 75, 75, 3)).astype("float32"), rng.random((16, 1)).astype("float32"),
                   epochs=2, verbose=0)
-        model.save(models / f"fold_{k}.keras")
+        TrainedFold(model, s).save(models / f"fold_{k}.keras")
     (models / "params.yaml").write_text(yaml.safe_dump({
-        "face": {"size": 128, "margin": 0.32, "eye_line": 0.35, "views": 1},
-        "flow": {"method": "farneback", "channels": ["u", "v", "magnitude"], "size": 75, "scale": 4.0}}))
+        "face": PARAMS.face.replace(views=1).model_dump(), "flow": PARAMS.flow.model_dump(),
+        "spot": PARAMS.spot.model_dump()}))
     return {"root": root, "folder": folder, "video": video, "models": models, "n": len(frames)}
 
 
@@ -112,3 +118,20 @@ def test_spot_errors(recording: dict, tmp_path: Path, case: str, message: str) -
         extra = ["--onset", "5", "--offset", str(recording["n"] + 10)]
     done = spot(source, "--models", models, *extra, cwd=recording["root"])
     assert done.returncode != 0 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_spot_uses_only_the_clip_frames_in_a_folder(tmp_path: Path, capsys) -> None:
+    for n in (46, 47, 48, 100):
+        cv2.imwrite(str(tmp_path / f"img{n}.jpg"), np.full((48, 64, 3), n, np.uint8))
+    cv2.imwrite(str(tmp_path / "thumbnail.jpg"), np.zeros((10, 10, 3), np.uint8))
+    cv2.imwrite(str(tmp_path / "contact_sheet_1.png"), np.zeros((10, 10, 3), np.uint8))
+    (tmp_path / "notes.txt").write_text("x")
+    assert [p.name for p in frame_files(tmp_path)] == ["img46.jpg", "img47.jpg", "img48.jpg", "img100.jpg"]
+    assert "thumbnail.jpg" in capsys.readouterr().err
+
+
+def test_spot_refuses_a_frame_of_another_size(tmp_path: Path) -> None:
+    for n in (1, 2, 3):
+        cv2.imwrite(str(tmp_path / f"img{n}.jpg"), np.zeros((48, 64, 3) if n != 2 else (40, 64, 3), np.uint8))
+    with pytest.raises(ApexspotError, match=r"img2\.jpg is 64x40, but the onset frame img1\.jpg is 64x48"):
+        read_window(tmp_path)

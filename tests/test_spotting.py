@@ -6,10 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from defaults import PARAMS
+
 from apexspot import baselines
 from apexspot.datasets import synthetic
-from apexspot.face import AlignParams, apply_transform, similarity_transform
-from apexspot.flow import FlowParams, clip_flow
+from apexspot.face import apply_transform, similarity_transform
+from apexspot.flow import clip_flow
 from apexspot.metrics import group_table, report, summary
 from apexspot.spotting import apex_index
 
@@ -60,12 +62,12 @@ def distracted_clip():
     frames = [f.mean(-1).astype(np.uint8) for f in synthetic.render_clip(subject, spec)]
     _, marks = synthetic.subject_canvas(subject)
     points = np.array([marks[k] for k in ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")])
-    matrix = similarity_transform(points, AlignParams())
+    matrix = similarity_transform(points, PARAMS.face)
     import cv2
 
     aligned = np.stack([cv2.warpAffine(f, matrix, (128, 128)) for f in frames])
     landmarks = apply_transform(matrix, points)
-    flow = clip_flow(aligned, landmarks, FlowParams(channels=["u", "v"], size=75)).flow
+    flow = clip_flow(aligned, landmarks, PARAMS.flow.replace(channels=["u", "v"], size=75)).flow
     return spec, aligned, landmarks * 75 / 128, flow
 
 

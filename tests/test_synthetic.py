@@ -95,9 +95,9 @@ def test_head_drift_moves_the_whole_frame() -> None:
 
 
 def test_generate_is_deterministic_and_readable(tmp_path: Path) -> None:
-    a = synthetic.generate(tmp_path / "a", 2, 1, seed=7, workers=1, progress=False)
-    synthetic.generate(tmp_path / "b", 2, 1, seed=7, workers=2, progress=False)
-    synthetic.generate(tmp_path / "c", 2, 1, seed=8, workers=1, progress=False)
+    a = synthetic.generate(tmp_path / "a", 2, 1, seed=7, jpeg_quality=90, workers=1, progress=False)
+    synthetic.generate(tmp_path / "b", 2, 1, seed=7, jpeg_quality=90, workers=2, progress=False)
+    synthetic.generate(tmp_path / "c", 2, 1, seed=8, jpeg_quality=90, workers=1, progress=False)
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
     assert len(files) == sum(c.offset - c.onset + 1 for c in a) + 2
     for f in files:

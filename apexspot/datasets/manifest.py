@@ -170,8 +170,10 @@ def check_window(onset: Any, apex: Any, offset: Any) -> tuple[str, str] | tuple[
 
 
 def edge_warning(clip: Clip) -> Skipped | None:
-    """Apex on, or one frame from, the window's edge is legal but suspicious (DESIGN.md lists
-    such rows); the clip is kept and flagged."""
+    """Apex on, or one frame from, the window's edge is legal but suspicious: the real sheets
+    have such rows (CASME II sub05 EP09_05f apex = onset; sub05 EP16_04f, sub12 EP09_06,
+    sub20 EP16_01, sub25 EP18_04f apex = offset; SAMM 032_3_2 apex one frame after onset).
+    The clip is kept and flagged."""
     for edge in ("onset", "offset"):
         gap = abs(clip.apex - getattr(clip, edge))
         if gap <= 1:

@@ -8,8 +8,9 @@ that rises from onset to apex and falls to offset with an asymmetric profile. Ar
 are the things that fool naive spotters on real data: eye blinks (large local motion),
 slow head drift and rotation, brightness flicker, sensor noise and JPEG compression.
 
-Window lengths and apex positions follow the real CASME II / SAMM timing (DESIGN.md), so
-the centre-of-window baseline is about as good here as there. The dataset is written in
+Window lengths and apex positions follow the real CASME II / SAMM timing (read from their
+coding sheets: docs/datasets.md), so the centre-of-window baseline is about as good here as
+there. The dataset is written in
 the CASME II layout (`CASME2_RAW_selected/subNN/<clip>/imgN.jpg` and a coding sheet) and
 read back by the real CASME II reader.
 """
@@ -17,9 +18,7 @@ read back by the real CASME II reader.
 from __future__ import annotations
 
 import io
-import os
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import cv2
@@ -27,10 +26,11 @@ import numpy as np
 import openpyxl
 import pandas as pd
 
+from apexspot.datasets.faces import (ACTIONS, FRAME_H, FRAME_W, PHOTOS, Subject, bounds, action_bumps,
+                                     blink_bumps, displacement, subject_canvas)
 from apexspot.files import reproducible_zip
 from apexspot.workers import map_clips
 
-FRAME_W, FRAME_H = 640, 480
 FPS = 200
 FRAMES_DIR = "CASME2_RAW_selected"
 SHEET = "CASME2-coding-synthetic.xlsx"
@@ -38,57 +38,11 @@ TRUTH = "clips.csv"
 SHEET_HEADER = ["Subject", "Filename", None, "OnsetFrame", "ApexFrame", "OffsetFrame", None,
                 "Action Units", "Estimated Emotion"]
 
-# Timing of real clips (DESIGN.md): offset-onset 23..140 frames, median ~61-77; apex at
-# 0.51 +- 0.17 of the window (CASME II sheet: 5th-95th percentile 0.25-0.77).
+# Timing of real clips, from the coding sheets' usable rows: offset-onset 23..140 frames
+# (CASME II mean 66, median 61; SAMM mean 73, median 77); apex at 0.51 +- 0.17 of the window
+# (CASME II sheet: 5th-95th percentile 0.25-0.77).
 LENGTH_MEDIAN, LENGTH_SIGMA, LENGTH_RANGE = 64.0, 0.33, (23, 140)
 APEX_BETA = 4.0  # Beta(4, 4): mean 0.5, sd 0.17
-
-Point = tuple[float, float]
-
-
-@dataclass(frozen=True)
-class Photo:
-    """A real face photograph that ships inside an installed package, with MTCNN's landmarks."""
-
-    name: str
-    box: tuple[int, int, int, int]  # x, y, w, h
-    left_eye: Point  # image-left, as MTCNN names them
-    right_eye: Point
-    nose: Point
-    mouth_left: Point
-    mouth_right: Point
-
-
-PHOTOS = (
-    Photo("astronaut", (182, 64, 83, 107), (204, 100), (245, 102), (224, 126), (202, 139), (244, 140)),
-    Photo("grace_hopper", (178, 110, 173, 220), (220, 190), (308, 186), (268, 237), (232, 277), (304, 273)),
-    Photo("cameraman", (197, 116, 58, 81), (234, 147), (251, 149), (250, 167), (228, 179), (243, 180)),
-)
-
-# Facial actions: where the motion is (relative to landmarks, in inter-ocular distances),
-# which way it goes, and the emotion the CASME II coders would most often attach.
-ACTIONS = {
-    "1+2": "surprise",    # inner and outer brow raiser
-    "4": "others",        # brow lowerer
-    "7": "others",        # lid tightener
-    "10": "disgust",      # upper lip raiser
-    "12": "happiness",    # lip corner puller
-    "14": "repression",   # dimpler
-    "15": "sadness",      # lip corner depressor
-}
-
-
-@dataclass
-class Subject:
-    index: int
-    photo: str
-    mirror: bool
-    face_width: float
-    aspect: float
-    gamma: float
-    tint: tuple[float, float, float]
-    centre: Point
-
 
 @dataclass
 class ClipSpec:
@@ -240,101 +194,6 @@ def blink_profile(spec: ClipSpec, frames: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- rendering
 
 
-@lru_cache(maxsize=None)
-def load_photo(name: str) -> np.ndarray:
-    """The photograph as BGR uint8, read from the package that ships it (no download)."""
-    if name == "grace_hopper":
-        import matplotlib
-
-        image = cv2.imread(os.path.join(matplotlib.get_data_path(), "sample_data", "grace_hopper.jpg"))
-    else:
-        import skimage.data
-
-        image = getattr(skimage.data, {"astronaut": "astronaut", "cameraman": "camera"}[name])()
-        image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR if image.ndim == 3 else cv2.COLOR_GRAY2BGR)
-    if image is None:
-        raise FileNotFoundError(f"face photograph {name!r} is not where its package should ship it")
-    return image
-
-
-def subject_canvas(subject: Subject) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """The subject's still frame (float32 BGR, 480x640) and its landmarks in frame pixels."""
-    photo = next(p for p in PHOTOS if p.name == subject.photo)
-    x, y, w, h = photo.box
-    cx, cy = x + w / 2, y + h / 2
-    s = subject.face_width / w
-    sx, sy = (-s if subject.mirror else s), s * subject.aspect
-    matrix = np.array([[sx, 0, subject.centre[0] - sx * cx], [0, sy, subject.centre[1] - sy * cy]])
-    canvas = cv2.warpAffine(load_photo(subject.photo), matrix, (FRAME_W, FRAME_H),
-                            flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT101).astype(np.float32)
-    canvas = 255.0 * (canvas / 255.0) ** subject.gamma * np.array(subject.tint, dtype=np.float32)
-    marks = {k: matrix[:, :2] @ np.array(getattr(photo, k), float) + matrix[:, 2]
-             for k in ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")}
-    if subject.mirror:  # keep "left" meaning image-left
-        marks["left_eye"], marks["right_eye"] = marks["right_eye"], marks["left_eye"]
-        marks["mouth_left"], marks["mouth_right"] = marks["mouth_right"], marks["mouth_left"]
-    return np.clip(canvas, 0, 255), marks
-
-
-@dataclass
-class Bump:
-    """A Gaussian patch of displacement: centre, direction (unit, px at weight 1), spread."""
-
-    centre: np.ndarray
-    direction: np.ndarray
-    sigma: tuple[float, float]
-
-
-def action_bumps(action: str, side: str, marks: dict[str, np.ndarray]) -> list[Bump]:
-    """The displacement patches of one facial action, scaled to the face's inter-ocular distance."""
-    iod = float(np.linalg.norm(marks["right_eye"] - marks["left_eye"]))
-    mid_x = (marks["left_eye"][0] + marks["right_eye"][0]) / 2
-    bumps = []
-    for s in ("left", "right"):
-        if side == "L" and s == "right" or side == "R" and s == "left":
-            continue
-        eye, corner = marks[f"{s}_eye"], marks[f"mouth_{s}"]
-        out = np.sign(eye[0] - mid_x) or 1.0  # +1 on the image-right side
-        place = {
-            "1+2": (eye + [0, -0.38 * iod], [0, -1], (0.24, 0.12)),
-            "4": (eye + [-out * 0.2 * iod, -0.3 * iod], [-out * 0.5, 0.87], (0.15, 0.1)),
-            "7": (eye + [0, 0.12 * iod], [0, -1], (0.16, 0.06)),
-            "10": ((marks["nose"] + corner) / 2 + [0, -0.05 * iod], [0, -1], (0.12, 0.08)),
-            "12": (corner, [out * 0.6, -0.8], (0.13, 0.1)),
-            "14": (corner, [out, 0], (0.1, 0.08)),
-            "15": (corner, [out * 0.2, 0.98], (0.12, 0.1)),
-        }[action]
-        centre, direction, (sx, sy) = place
-        d = np.asarray(direction, float)
-        bumps.append(Bump(np.asarray(centre, float), d / np.linalg.norm(d), (sx * iod, sy * iod)))
-    return bumps
-
-
-def blink_bumps(marks: dict[str, np.ndarray]) -> list[Bump]:
-    """Upper lids sliding down over both eyes."""
-    iod = float(np.linalg.norm(marks["right_eye"] - marks["left_eye"]))
-    return [Bump(marks[k] + [0, -0.08 * iod], np.array([0.0, 1.0]), (0.17 * iod, 0.07 * iod))
-            for k in ("left_eye", "right_eye")]
-
-
-def displacement(bumps: list[Bump], x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Displacement at points (x, y), scaled so its largest magnitude is 1 px."""
-    dx = np.zeros_like(x)
-    dy = np.zeros_like(y)
-    for b in bumps:
-        w = np.exp(-0.5 * (((x - b.centre[0]) / b.sigma[0]) ** 2 + ((y - b.centre[1]) / b.sigma[1]) ** 2))
-        dx += b.direction[0] * w
-        dy += b.direction[1] * w
-    return dx, dy
-
-
-def _bounds(bumps: list[Bump], margin: float) -> tuple[int, int, int, int]:
-    xs = [b.centre[0] + sgn * (4 * b.sigma[0] + margin) for b in bumps for sgn in (-1, 1)]
-    ys = [b.centre[1] + sgn * (4 * b.sigma[1] + margin) for b in bumps for sgn in (-1, 1)]
-    return (max(int(min(xs)), 0), min(int(max(xs)) + 1, FRAME_W),
-            max(int(min(ys)), 0), min(int(max(ys)) + 1, FRAME_H))
-
-
 def head_pose(spec: ClipSpec, frame: int) -> tuple[float, float, float]:
     """(dx px, dy px, rotation degrees) of the head at `frame`: slow drift plus a sway."""
     t = (frame - spec.onset) / FPS
@@ -351,7 +210,7 @@ def render_clip(subject: Subject, spec: ClipSpec, distractors: bool = True) -> l
     expr = action_bumps(spec.action, spec.side, marks)
     blink = blink_bumps(marks)
     # The maximum of the summed field is not always 1 where patches overlap; normalise it.
-    x0, x1, y0, y1 = _bounds(expr, 0)
+    x0, x1, y0, y1 = bounds(expr, 0)
     gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
     peak = float(np.max(np.hypot(*displacement(expr, gx, gy))))
     frames = np.arange(spec.onset, spec.offset + 1)
@@ -365,7 +224,7 @@ def render_clip(subject: Subject, spec: ClipSpec, distractors: bool = True) -> l
     lid_mask = cv2.GaussianBlur(lid_mask, (0, 0), 3)[..., None]
     centre = (marks["left_eye"] + marks["right_eye"]) / 2
     yy, xx = np.mgrid[0:FRAME_H, 0:FRAME_W].astype(np.float32)
-    region = _bounds(expr + blink, 12)
+    region = bounds(expr + blink, 12)
     rng = np.random.default_rng(spec.seed)
     out = []
     for i, frame in enumerate(frames):
@@ -420,11 +279,12 @@ def write_sheet(path: Path, clips: list[ClipSpec]) -> None:
         "docProps/core.xml": [(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", stamp)]}))
 
 
-def generate(root: str | Path, subjects: int, clips_per_subject: int, seed: int,
-             jpeg_quality: int = 90, workers: int = 0, progress: bool = True) -> list[ClipSpec]:
+def generate(root: str | Path, subjects: int, clips_per_subject: int, seed: int, jpeg_quality: int,
+             workers: int = 0, progress: bool = True) -> list[ClipSpec]:
     """Write the dataset under `root` (frames, coding sheet, ground-truth table).
 
-    `root` must be a fresh folder; the ingest stage passes a temporary one and renames it.
+    `root` must be empty: the ingest stage passes its own output folder (emptied by DVC and
+    by the stage), `apexspot synthetic` refuses a folder that holds anything.
     """
     root = Path(root)
     people, clips = sample_dataset(subjects, clips_per_subject, seed)

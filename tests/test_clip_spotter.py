@@ -1,18 +1,20 @@
-"""Our clip model: the prior over apex positions, the padded batches, a training step on the CPU."""
+"""Our clip spotter: the prior over apex positions, the padded batches, a training step on the CPU."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from defaults import CHANNELS, clip_variant, train_params
+
 from apexspot import clipfiles
-from apexspot.config import TrainParams, Variant
 from apexspot.datasets.manifest import Clip
+from apexspot.fold import TrainedFold
 from apexspot.folds import make_folds
-from apexspot.model import load_model
-from apexspot.temporal import (PAD_TO, ApexPrior, ClipBatches, build_clip_model, intensity_loss, mirror, posterior,
-                               shrink, stretch, train_clip_fold)
-from apexspot.training import save_model
+from apexspot.spotters import spotter
+from apexspot.spotters.clip.batches import PAD_TO, ClipBatches, mirror, pooled, stretch
+from apexspot.spotters.clip.network import apex_loss, intensity_loss
+from apexspot.spotters.clip.prior import ApexPrior
 
 
 def clip(i: int, onset: int, apex: int, offset: int, subject: str = "s1") -> Clip:
@@ -66,7 +68,7 @@ def flow_root(tmp_path):
 @pytest.mark.parametrize("augment", [False, True])
 def test_batches_are_padded_to_their_longest_clip_with_masks_and_targets(flow_root, augment) -> None:
     root, clips = flow_root
-    v = Variant(kind="clip")
+    v = clip_variant()
     batches = ClipBatches(clips, root, ApexPrior.fit(clips), v, 1, ["u", "v", "magnitude"], shuffle=augment,
                           augment=augment)
     lengths = []
@@ -89,46 +91,53 @@ def test_batches_are_padded_to_their_longest_clip_with_masks_and_targets(flow_ro
 @pytest.mark.parametrize("intensity_weight", [0.0, 0.5])
 def test_clip_model_builds_trains_a_step_and_gives_a_posterior(flow_root, intensity_weight) -> None:
     root, clips = flow_root
-    v = Variant(kind="clip", width=8, temporal_layers=2, epochs=1, batch_size=2, intensity_weight=intensity_weight)
-    model = build_clip_model(v, (75, 75, 3))
-    prior = ApexPrior.fit(clips)
-    history = train_clip_fold(model, clips, clips[:1], root, v, TrainParams(epochs=1), ["u", "v", "magnitude"],
-                              prior, [])
+    v = clip_variant(width=8, temporal_layers=2, intensity_weight=intensity_weight)
+    s = spotter(v, CHANNELS)
+    model = s.build((75, 75, 3))
+    history = s.fit(model, clips, clips[:1], root, train_params(clip={"epochs": 1, "batch_size": 2}), [])
     assert np.isfinite(history.history["loss"][0]) and "val_loss" in history.history
     assert len(model.outputs) == (2 if intensity_weight else 1)
+    assert s.prior == ApexPrior.fit(clips)  # fitted on the clips it trained on
     flow = clipfiles.load(clipfiles.clip_file(root, clips[3].clip_id))["flow"]
-    p = posterior(model, flow, prior, v)
+    p = s.score(model, flow)
     assert p.shape == (clips[3].n_frames,) and p.sum() == pytest.approx(1.0) and np.all(p >= 0)
-    save_model(model, root / "fold_0.keras")  # the trained, compiled model saves and loads back
-    assert np.allclose(posterior(load_model(root / "fold_0.keras"), flow, prior, v), p, atol=1e-5)
+    TrainedFold(model, s).save(root / "fold_0.keras")  # the trained, compiled model saves and loads back
+    again = TrainedFold.load(root / "fold_0.keras")
+    assert again.spotter.prior == s.prior and again.spotter.variant == v
+    assert np.allclose(again.scores(flow), p, atol=1e-5)
 
 
-def test_shrink_pools_and_normalises() -> None:
+def test_pooling_averages_blocks_and_normalises() -> None:
     flow = np.ones((10, 75, 75, 3), np.float32) * 3
-    small = shrink(flow, Variant(kind="clip", pool=3, frame_step=2))
-    assert small.shape == (5, 25, 25, 3) and np.allclose(small, 1.0, atol=1e-3)
-    raw = shrink(flow, Variant(kind="clip", normalise=False))
-    assert np.allclose(raw, 3.0)
+    small = pooled(flow, clip_variant(pool=3))
+    assert small.shape == (10, 25, 25, 3) and np.allclose(small, 1.0, atol=1e-3)
+    raw = pooled(flow, clip_variant(normalise=False, pool=5))
+    assert raw.shape == (10, 15, 15, 3) and np.allclose(raw, 3.0)
 
 
-def test_intensity_loss_scores_valid_frames_of_every_member_only() -> None:
-    target = np.array([[0.0, 0.5, 1.0, -1.0, -1.0]], np.float32)  # two padding frames
-    predicted = np.array([[[0.0, 0.5, 0.0, 9.0, 9.0], [1.0, 0.5, 1.0, -9.0, 3.0]]], np.float32)  # 2 members
-    loss = float(np.asarray(intensity_loss(target, predicted))[0])
-    # member 1: errors 0, 0, 1 -> 1/3; member 2: 1, 0, 0 -> 1/3; padding ignored
-    assert loss == pytest.approx(1 / 3, abs=1e-6)
+def test_intensity_loss_scores_valid_frames_only() -> None:
+    target = np.array([[0.0, 0.5, 1.0, -1.0, -1.0], [1.0, 0.0, -1.0, -1.0, -1.0]], np.float32)  # padding: -1
+    predicted = np.array([[0.0, 0.5, 0.0, 9.0, 9.0], [0.0, 0.0, 7.0, -9.0, 3.0]], np.float32)
+    loss = np.asarray(intensity_loss(target, predicted))
+    # clip 1: errors 0, 0, 1 over 3 frames; clip 2: 1, 0 over 2; padding ignored
+    assert loss == pytest.approx([1 / 3, 1 / 2], abs=1e-6)
+
+
+def test_apex_loss_is_the_cross_entropy_of_the_softmax_over_frames() -> None:
+    logits = np.array([[0.0, np.log(3.0), -1e9]], np.float32)  # the last frame is padding
+    target = np.array([[0.0, 1.0, 0.0]], np.float32)
+    assert float(np.asarray(apex_loss(target, logits))[0]) == pytest.approx(-np.log(0.75), abs=1e-5)
 
 
 @pytest.mark.parametrize("stretches", [[1.0], [0.8, 1.0, 1.25], [1.25]])
 def test_posterior_maps_stretched_views_back_to_the_clips_frames(stretches) -> None:
     def peaked(inputs, training=False):  # a "model" whose logits follow each frame's motion
         x, mask, log_prior = inputs
-        return (40.0 * np.abs(x).mean(axis=(2, 3, 4)) + (mask - 1) * 1e9)[:, None, :]
+        return 40.0 * np.abs(x).mean(axis=(2, 3, 4)) + (mask - 1) * 1e9
 
     flow = np.random.default_rng(1).normal(0, 0.05, (61, 75, 75, 3)).astype(np.float32)
     flow[37:40, 20:50, 20:50] += 3.0  # the "apex": frames 37-39
-    v = Variant(kind="clip", test_stretch=stretches)
-    p = posterior(peaked, flow, None, v)
+    p = spotter(clip_variant(test_stretch=stretches), CHANNELS).score(peaked, flow)
     assert p.shape == (61,) and p.sum() == pytest.approx(1.0) and abs(int(np.argmax(p)) - 38) <= 2
 
 
@@ -141,7 +150,7 @@ def test_batch_lengths_never_contradict_the_shape_keras_read_first(tmp_path) -> 
         c = clip(i, 0, frames // 2, frames - 1, subject=f"s{i}")
         clipfiles.save(clipfiles.clip_file(tmp_path, c.clip_id), flow=np.zeros((c.n_frames, 75, 75, 3), np.float16))
         clips.append(c)
-    batches = ClipBatches(clips, tmp_path, None, Variant(kind="clip"), 2, ["u", "v", "magnitude"], shuffle=True,
+    batches = ClipBatches(clips, tmp_path, None, clip_variant(), 2, CHANNELS, shuffle=True,
                           seed=1)
     first = {batches[0][0][0].shape[1], batches[1][0][0].shape[1]}
     assert first == {32}

@@ -1,0 +1,73 @@
+"""A trained fold on disk: models/fold_<k>.keras (architecture and weights) and
+models/fold_<k>.json (the variant, the flow channels and the spotter's state, e.g. the
+prior of the training folds). Written by the train stage, read by evaluate and `spot`."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from apexspot.config import read_yaml, variant_from
+from apexspot.errors import ApexspotError, ParamsError
+from apexspot.files import reproducible_zip, write_json
+from apexspot.spotters import Spotter, spotter
+
+
+@dataclass
+class TrainedFold:
+    model: keras.Model
+    spotter: Spotter
+
+    def scores(self, flow: np.ndarray) -> np.ndarray:
+        """Per-frame scores of one clip's flow (T x H x W x C)."""
+        return self.spotter.score(self.model, flow)
+
+    def save(self, path: str | Path, **extra: Any) -> None:
+        """The weights (bytes that depend only on them) and the record beside them."""
+        path = Path(path)
+        save_model(self.model, path)
+        s = self.spotter
+        write_json(path.with_suffix(".json"), {"variant": s.variant.model_dump(), "channels": s.channels,
+                                               **s.state(), **extra})
+
+    @classmethod
+    def load(cls, path: str | Path) -> "TrainedFold":
+        path = Path(path)
+        record_path = path.with_suffix(".json")
+        if not record_path.exists():
+            raise ApexspotError(f"{record_path}: missing (every fold_<k>.keras has one; rerun `dvc repro`)")
+        record = read_yaml(record_path)
+        if not isinstance(record, dict) or not isinstance(record.get("channels"), list):
+            raise ApexspotError(f"{record_path}: not a fold record (no variant and channels)")
+        try:
+            variant = variant_from(record.get("variant"), f"{record_path}: variant")
+        except ParamsError as err:
+            raise ApexspotError(str(err)) from None
+        return cls(load_model(path), spotter(variant, [str(c) for c in record["channels"]], record))
+
+
+def save_model(model: keras.Model, path: Path) -> None:
+    """Weights and architecture only (no optimizer state: a third of the size), and bytes
+    that depend only on them (no save date, fixed zip times), so DVC's hash of `models`
+    changes only when the weights do."""
+    bare = keras.models.clone_model(model)
+    bare.set_weights(model.get_weights())
+    with tempfile.TemporaryDirectory() as tmp:
+        bare.save(Path(tmp) / "model.keras")
+        data = (Path(tmp) / "model.keras").read_bytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(reproducible_zip(data, {"metadata.json": [(rb'"date_saved": "[^"]*"', b'"date_saved": ""')]}))
+
+
+def load_model(path: str | Path) -> keras.Model:
+    """A trained fold model; safe_mode refuses arbitrary code (a Lambda layer's bytecode)."""
+    try:
+        return keras.saving.load_model(str(path), safe_mode=True, compile=False)
+    except Exception as err:  # noqa: BLE001  Keras raises ValueError, OSError, TypeError, zip errors...
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ApexspotError(f"{path}: not a model this version of apexspot can load safely: {first[:300]}") from None
