@@ -8,6 +8,7 @@ from pathlib import Path
 
 from apexspot.config import SyntheticSource
 from apexspot.errors import ApexspotError, run_stage
+from apexspot.licensed import EXPORTS
 
 
 def cmd_sheet(args: argparse.Namespace) -> None:
@@ -54,7 +55,7 @@ def cmd_spot(args: argparse.Namespace) -> None:
 
     from apexspot import spot
 
-    spotted = spot.spot(args.source, args.onset, args.offset, args.models)
+    spotted = spot.spot(args.source, args.onset, args.offset, args.models, args.plot)
     if args.plot:
         spot.plot(spotted, args.plot)
     print(json.dumps(spotted.result) if args.json else spot.describe(spotted.result))
@@ -66,9 +67,19 @@ def cmd_export(args: argparse.Namespace) -> None:
     from apexspot.export import export
     from apexspot.spot import load_settings
 
+    out = Path(args.out) if args.out else EXPORTS / args.apex
     flow = FlowParams.from_params(load_settings(Path(args.models)).get("flow"), f"{args.models}/params.yaml: flow")
-    index = export(args.out, args.predictions, args.data, flow, args.apex)
-    print(f"wrote {len(index)} clips to {args.out} ({args.apex} apex; index: {Path(args.out) / 'index.csv'})")
+    index = export(out, args.predictions, args.data, flow, args.apex)
+    print(f"wrote {len(index)} clips to {out} ({args.apex} apex; index: {out / 'index.csv'})")
+
+
+def cmd_check(args: argparse.Namespace) -> None:
+    """Check params.yaml as the stages will read it, before DVC does (DVC expands YAML aliases
+    without limit and keeps the last of two equal keys)."""
+    from apexspot import config
+
+    p = config.load(args.params)
+    print(f"{args.params}: every setting present and valid; variant {p.variant} ({p.selected_variant().kind})")
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
@@ -116,7 +127,8 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_spot)
 
     s = sub.add_parser("export", help=cmd_export.__doc__)
-    s.add_argument("out", help="a new folder")
+    s.add_argument("out", nargs="?", help="a new folder, git-ignored or outside the repository "
+                   "(default: exports/spotted or exports/true)")
     s.add_argument("--apex", choices=["spotted", "true"], default="spotted",
                    help="the model's apex (default) or the coders' (for an upper bound)")
     s.add_argument("--predictions", default="metrics/predictions.csv", help="the run to export")
@@ -129,6 +141,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("-S", "--set", action="append", default=[], help="extra param override, as for dvc exp run")
     s.add_argument("-j", "--jobs", type=int, default=1, help="experiments at a time")
     s.set_defaults(func=cmd_ablate)
+
+    s = sub.add_parser("check", help=cmd_check.__doc__)
+    s.add_argument("params", nargs="?", default="params.yaml")
+    s.set_defaults(func=cmd_check)
 
     s = sub.add_parser("compare", help=cmd_compare.__doc__)
     s.add_argument("base", help="metrics/mae.json of the run to compare against")

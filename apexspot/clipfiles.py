@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from apexspot.errors import ApexspotError
+from apexspot.files import atomic_path
 
 
 def clip_file(root: str | Path, clip_id: str) -> Path:
@@ -16,9 +17,12 @@ def clip_file(root: str | Path, clip_id: str) -> Path:
 
 
 def save(path: Path, **arrays: np.ndarray) -> None:
-    """One clip's arrays (inside a stage output: DVC removes it if the stage fails)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, **arrays)
+    """One clip's arrays, written under a temporary name and renamed when complete: a stage
+    run by hand that fails (disk full, a file-size limit) leaves no truncated clip file
+    that a later stage would read (under `dvc repro`, DVC also removes a failed stage's outputs)."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as out:
+            np.savez(out, **arrays)
 
 
 def load(path: Path) -> dict[str, np.ndarray]:

@@ -57,7 +57,8 @@ class SammSource(Section):
 
 
 class SyntheticSource(Section):
-    root: str  # the generated dataset; ingest owns this folder
+    """The built-in dataset, written by ingest to data/synthetic (its DVC output, not a setting)."""
+
     subjects: int = Field(ge=1, le=1000)
     clips_per_subject: int = Field(ge=1, le=100)
     seed: int
@@ -220,8 +221,37 @@ def variant_from(values: Any, where: str) -> FrameVariant | ClipVariant:
 # ------------------------------------------------------------------ loading
 
 
-def read_yaml(path: str | Path) -> Any:
-    """A YAML file through safe_load, with one-line errors naming the file."""
+class _StrictLoader(yaml.SafeLoader):
+    """safe_load that refuses a key written twice in one mapping (PyYAML keeps the last; DVC
+    refuses the file, so the stage and DVC would disagree about the value)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (line {key_node.start_mark.line + 1})", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def check_no_aliases(text: str, path: Path) -> None:
+    """Refuse YAML anchors and aliases: a few lines of nested aliases ("billion laughs") expand
+    to gigabytes in DVC's own reading of params.yaml, which never answers. Read as events,
+    nothing is expanded, so this check is instant whatever the file holds."""
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise ParamsError(f"{path}: line {event.start_mark.line + 1}: YAML anchors and aliases (&, *) are "
+                                  f"not allowed in params.yaml: write each value out")
+    except yaml.YAMLError:
+        return  # reported with its line by the reading itself
+
+
+def read_yaml(path: str | Path, strict: bool = False) -> Any:
+    """A YAML file through a safe loader, with one-line errors naming the file; `strict` (for
+    params.yaml) also refuses duplicate keys, anchors and aliases."""
     path = Path(path)
     try:
         text = path.read_text()
@@ -229,8 +259,10 @@ def read_yaml(path: str | Path) -> Any:
         raise ParamsError(f"{path}: file not found (run from the project root)") from None
     except (OSError, UnicodeDecodeError) as err:
         raise ParamsError(f"{path}: cannot be read: {err}") from None
+    if strict:
+        check_no_aliases(text, path)
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_StrictLoader if strict else yaml.SafeLoader)  # noqa: S506 (safe loaders)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
@@ -240,7 +272,7 @@ def read_yaml(path: str | Path) -> Any:
 
 def load(path: str | Path = PARAMS_FILE) -> Params:
     """params.yaml, validated as a whole; raises ParamsError naming every bad or missing key."""
-    values = read_yaml(path)
+    values = read_yaml(path, strict=True)
     if values is None:
         values = {}
     if not isinstance(values, dict):

@@ -28,5 +28,8 @@ def run_stage(name: str, main: Callable[[], None]) -> None:
         sys.exit(f"{name}: error: {err}")
     except FileNotFoundError as err:  # an input an earlier stage writes
         sys.exit(f"{name}: error: {err.filename}: missing (run the stages before this one: `dvc repro`)")
+    except OSError as err:  # disk full, a file-size limit, no permission: what the system said, and where
+        where = f"{err.filename}: " if err.filename else ""
+        sys.exit(f"{name}: error: {where}{err.strerror or err} (nothing half-written is left behind)")
     except KeyboardInterrupt:
         sys.exit(f"{name}: interrupted")

@@ -9,8 +9,6 @@ The folder appears only when everything is written.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,6 +20,8 @@ from apexspot import clipfiles
 from apexspot.config import FlowParams
 from apexspot.console import progress
 from apexspot.errors import ApexspotError
+from apexspot.files import atomic_path
+from apexspot.licensed import refuse_if_git_would_add
 from apexspot.flow import apex_flow, flow_function, to_hsv_image
 
 LABELS = ["clip_id", "subject", "identity", "dataset", "fold", "emotion", "action_units", "objective_class",
@@ -71,21 +71,15 @@ def export(out: str | Path, predictions: str | Path, data: str | Path, flow: Flo
            apex: str = "spotted") -> pd.DataFrame:
     """Export every clip of the run; returns index.csv's table."""
     out, data = Path(out), Path(data)
+    refuse_if_git_would_add(out, "the exported onset and apex frames")
     if out.exists() and any(out.iterdir()):
         raise ApexspotError(f"{out}: folder exists and is not empty (choose another or remove it)")
     table = read_predictions(Path(predictions))
     p = flow
     compute = flow_function(p.method)  # one flow object for every clip
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_path(out, folder=True) as work:
         rows = [export_clip(row, int(row["model"] if apex == "spotted" else row["apex"]), data, work, p, compute)
                 for row in progress(table.to_dict("records"), desc="export", unit="clip")]
         index = pd.DataFrame(rows)
         index.to_csv(work / "index.csv", index=False)
-        if out.exists():
-            out.rmdir()
-        work.rename(out)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     return index

@@ -8,10 +8,11 @@ flow (see apexspot.flow).
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import cv2
 import numpy as np
@@ -45,6 +46,28 @@ class Detection:
     detector: str  # "mtcnn" or "haar"
 
 
+def same_bytes_on_every_machine() -> None:
+    """Pin the arithmetic of MTCNN's TensorFlow kernels: one vector instruction set and one thread.
+
+    TensorFlow's oneDNN kernels pick the widest instructions the CPU has (AVX2, AVX-512) and
+    split work over its cores, and each choice sums in another order: the landmarks then
+    differ in the fourth decimal between machines (measured: AVX2 against AVX-512, and one
+    thread against two), so the similarity transform, every aligned byte and the flow differ
+    too. AVX2 is on every x86-64 machine of the last decade; one thread costs nothing here,
+    since face-align runs one worker per core. Must run before TensorFlow starts; in a
+    process where it already has (a notebook that trained a model first), it changes nothing.
+    """
+    os.environ |= {"TF_ENABLE_ONEDNN_OPTS": "1", "ONEDNN_MAX_CPU_ISA": "AVX2", "TF_NUM_INTRAOP_THREADS": "1",
+                   "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # TensorFlow's runtime is already initialised in this process
+        pass
+
+
 class FaceDetector:
     """MTCNN first, an OpenCV Haar cascade if MTCNN finds nothing. Build one per process."""
 
@@ -53,6 +76,7 @@ class FaceDetector:
         self.mtcnn = None
         if use_mtcnn:
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide CUDA probing noise on CPU machines
+            same_bytes_on_every_machine()
             from mtcnn import MTCNN
 
             self.mtcnn = MTCNN()
@@ -152,11 +176,16 @@ def read_frame(path: Path, color: bool = False, reduction: int = 1) -> np.ndarra
     if data[:2] == b"\xff\xd8":
         try:
             height, width, _, _ = simplejpeg.decode_jpeg_header(data)
-            return np.squeeze(simplejpeg.decode_jpeg(
+            check_size(path, width, height)
+            image = np.squeeze(simplejpeg.decode_jpeg(
                 data, "BGR" if color else "GRAY", min_factor=reduction,
                 min_height=-(-height // reduction), min_width=-(-width // reduction)), axis=2 if not color else ())
         except ValueError as err:
             raise FrameError("corrupt_frame", f"{path} is a damaged JPEG ({err})") from None
+        return upright(image, exif_orientation(data))
+    size = header_size(data)
+    if size is not None:
+        check_size(path, *size)
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR if color else cv2.IMREAD_GRAYSCALE)
     if image is None:
         raise FrameError("corrupt_frame", f"{path} cannot be decoded as an image")
@@ -164,6 +193,55 @@ def read_frame(path: Path, color: bool = False, reduction: int = 1) -> np.ndarra
         image = cv2.resize(image, (-(-image.shape[1] // reduction), -(-image.shape[0] // reduction)),
                            interpolation=cv2.INTER_AREA)
     return image
+
+
+MAX_PIXELS = 40_000_000  # 8K video is 33 Mpx; a header claiming more is damaged or hostile
+
+
+def check_size(path: Path, width: int, height: int) -> None:
+    """Refuse a frame whose header claims an absurd size before decoding it (a 60000x60000
+    header would need 10 GB)."""
+    if width * height > MAX_PIXELS:
+        raise FrameError("frame_too_large", f"{path} claims to be {width}x{height} pixels; frames above "
+                         f"{MAX_PIXELS // 1_000_000} megapixels are refused before decoding")
+
+
+def header_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from an image header, without decoding the pixels (None if unknown)."""
+    from PIL import Image, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = None  # only the header is read here; check_size decides
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.size
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):  # PIL's "broken PNG" is a SyntaxError
+        return None
+
+
+def exif_orientation(data: bytes) -> int:
+    """The EXIF orientation of a JPEG (1 = as stored), read from its header only."""
+    if b"Exif" not in data[:65536]:
+        return 1
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            value = image.getexif().get(0x0112, 1)
+    except (UnidentifiedImageError, OSError, ValueError):
+        return 1
+    return value if value in range(1, 9) else 1
+
+
+def upright(image: np.ndarray, orientation: int) -> np.ndarray:
+    """The picture as a viewer shows it, for EXIF orientations 2-8 (a phone held sideways
+    stores its frames rotated and says so in this tag)."""
+    if orientation == 1:
+        return image
+    steps = {2: (0, True), 3: (2, False), 4: (2, True), 5: (1, True), 6: (3, False), 7: (3, True), 8: (1, False)}
+    turns, mirror = steps[orientation]  # counter-clockwise quarter turns, after a left-right mirror
+    if mirror:
+        image = image[:, ::-1]
+    return np.ascontiguousarray(np.rot90(image, turns))
 
 
 def reduction_for(matrix: np.ndarray) -> int:
@@ -212,12 +290,21 @@ def onset_transform(onset: np.ndarray, where: str, detector: FaceDetector,
     return found, similarity_transform(marks, p)
 
 
-def align_frames(images: list[np.ndarray], detector: FaceDetector, p: AlignParams) -> AlignedClip:
-    """The same alignment for frames already in memory (a video), first frame = onset."""
-    found, matrix = onset_transform(images[0], "the onset frame", detector, p)
-    grey = [cv2.cvtColor(im, cv2.COLOR_BGR2GRAY) if im.ndim == 3 else im for im in images]
-    out = np.stack([cv2.warpAffine(g, matrix, (p.size, p.size), flags=cv2.INTER_LINEAR,
-                                   borderMode=cv2.BORDER_REPLICATE) for g in grey])
+def align_frames(images: Iterable[np.ndarray], detector: FaceDetector, p: AlignParams) -> AlignedClip:
+    """The same alignment for frames read one at a time (a video, a long folder), the first
+    being the onset: only the aligned frames are kept, so memory grows by size x size bytes
+    a frame, not by the recording's frame size."""
+    images = iter(images)
+    first = next(images, None)
+    if first is None:
+        raise FrameError("no_frames", "the window holds no frame")
+    found, matrix = onset_transform(first, "the onset frame", detector, p)
+
+    def warp(image: np.ndarray) -> np.ndarray:
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+        return cv2.warpAffine(grey, matrix, (p.size, p.size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+    out = np.stack([warp(first)] + [warp(image) for image in images])
     return AlignedClip(out, found.landmarks, apply_transform(matrix, found.landmarks), matrix,
                        found.detector, found.confidence, 1)
 

@@ -2,8 +2,8 @@
 
 Inside `dvc repro` DVC owns a stage's outputs: it deletes them before the stage runs and
 after it fails, so stages write in place, with no temporary copies to leave behind. What
-the CLI writes outside DVC (plots, exports) goes through `atomic_path`, the one atomic
-write: a temporary name beside the target, renamed when complete.
+the CLI writes outside DVC (spot's plot, exports) goes through `atomic_path`: a temporary
+name beside the target, renamed when complete.
 """
 
 from __future__ import annotations
@@ -44,18 +44,29 @@ def write_csv(path: str | Path, frame: pd.DataFrame) -> None:
 
 
 @contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; it becomes `path` only if the block succeeds."""
+def atomic_path(path: str | Path, folder: bool = False) -> Iterator[Path]:
+    """Yield a temporary file (or, with `folder`, a temporary folder) beside `path`; it becomes
+    `path` only if the block succeeds, and is removed if it fails. Every file and folder the
+    CLI writes goes through here, so an interrupted command never leaves a half-written
+    output that looks complete."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix or ".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    if folder:
+        tmp_path = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    else:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix or ".tmp", dir=path.parent)
+        os.close(fd)
+        tmp_path = Path(tmp)
     try:
         yield tmp_path
+        if folder and path.is_dir():
+            path.rmdir()  # an empty folder the caller allowed; anything in it makes this fail
         os.replace(tmp_path, path)
     finally:
-        tmp_path.unlink(missing_ok=True)
+        if folder:
+            shutil.rmtree(tmp_path, ignore_errors=True)
+        else:
+            tmp_path.unlink(missing_ok=True)
 
 
 STAMP = (2000, 1, 1, 0, 0, 0)

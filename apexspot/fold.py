@@ -4,7 +4,10 @@ prior of the training folds). Written by the train stage, read by evaluate and `
 
 from __future__ import annotations
 
+import json
+import math
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +15,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from apexspot.config import read_yaml, variant_from
+from apexspot.config import variant_from
 from apexspot.errors import ApexspotError, ParamsError
 from apexspot.files import reproducible_zip, write_json
 from apexspot.spotters import Spotter, spotter
@@ -41,14 +44,39 @@ class TrainedFold:
         record_path = path.with_suffix(".json")
         if not record_path.exists():
             raise ApexspotError(f"{record_path}: missing (every fold_<k>.keras has one; rerun `dvc repro`)")
-        record = read_yaml(record_path)
+        try:
+            record = json.loads(record_path.read_text())
+        except (OSError, UnicodeDecodeError, ValueError) as err:
+            raise ApexspotError(f"{record_path}: not a fold record ({type(err).__name__}: {err})") from None
         if not isinstance(record, dict) or not isinstance(record.get("channels"), list):
             raise ApexspotError(f"{record_path}: not a fold record (no variant and channels)")
         try:
             variant = variant_from(record.get("variant"), f"{record_path}: variant")
         except ParamsError as err:
             raise ApexspotError(str(err)) from None
-        return cls(load_model(path), spotter(variant, [str(c) for c in record["channels"]], record))
+        fold = cls(load_model(path), spotter(variant, [str(c) for c in record["channels"]], check_state(record, record_path)))
+        expected = 3 if variant.kind == "clip" else 1  # clip: flow, mask, log prior; frame: one flow frame
+        if len(fold.model.inputs) != expected:
+            raise ApexspotError(f"{path}: a model with {len(fold.model.inputs)} input(s), but {record_path} says it is a "
+                                f"{variant.kind} spotter ({expected}); the two files come from different runs")
+        return fold
+
+
+def check_state(record: dict[str, Any], where: Path) -> dict[str, Any]:
+    """The spotter state of a fold record, refused in one line if a value is not what training
+    writes (a prior with NaN, a negative or a text shape parameter, a mixing weight outside 0..1)."""
+    prior = record.get("prior")
+    if prior is None:
+        return record
+    if not isinstance(prior, dict) or set(prior) != {"a", "b", "uniform", "clips"}:
+        raise ApexspotError(f"{where}: prior must be a mapping of a, b, uniform and clips, not {prior!r}")
+    for key in ("a", "b", "uniform"):
+        value = prior[key]
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if not ok or value <= 0 or (key == "uniform" and value > 1):
+            raise ApexspotError(f"{where}: prior.{key} is {value!r}; it must be a finite number above 0"
+                                + (" and at most 1" if key == "uniform" else ""))
+    return record
 
 
 def save_model(model: keras.Model, path: Path) -> None:
@@ -66,6 +94,11 @@ def save_model(model: keras.Model, path: Path) -> None:
 
 def load_model(path: str | Path) -> keras.Model:
     """A trained fold model; safe_mode refuses arbitrary code (a Lambda layer's bytecode)."""
+    if not Path(path).is_file():
+        raise ApexspotError(f"{path}: missing (run the pipeline: `dvc repro`)")
+    if not zipfile.is_zipfile(path):
+        raise ApexspotError(f"{path}: not a Keras model file (a .keras file is a zip archive; this one is not, "
+                            f"or is truncated)")
     try:
         return keras.saving.load_model(str(path), safe_mode=True, compile=False)
     except Exception as err:  # noqa: BLE001  Keras raises ValueError, OSError, TypeError, zip errors...

@@ -17,13 +17,15 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import cv2
 import numpy as np
 
 from apexspot.config import AlignParams, FlowParams, SpotParams, read_yaml
 from apexspot.errors import ApexspotError
+from apexspot.files import atomic_path
+from apexspot.licensed import EXPORTS, refuse_if_git_would_add
 from apexspot.face import FrameError, read_frame
 from apexspot.spotting import apex_index
 
@@ -73,15 +75,22 @@ def frame_files(folder: Path) -> list[Path]:
     return frames
 
 
+def gaps(numbers: list[int]) -> list[tuple[int, int]]:
+    """(first, last) of every run of frame numbers missing between consecutive files."""
+    return [(a + 1, b - 1) for a, b in zip(numbers, numbers[1:]) if b - a > 1]
+
+
 @dataclass
 class Window:
-    """The frames between onset and offset of a recording, and how the recording names frames."""
+    """The frames between onset and offset of a recording, read one at a time when needed
+    (a minute at 200 fps is 12,000 frames: 11 GB of 640x480 colour frames if held at once)."""
 
-    frames: list[np.ndarray]
+    source: Path
     numbers: list[int]  # the recording's number of each frame in the window
     length: int  # frames in the whole recording
-    files: list[str] = field(default_factory=list)  # a folder's file name of each frame in the window
+    paths: list[Path] = field(default_factory=list)  # a folder's file of each frame in the window
     fps: float | None = None  # a video's frame rate, when it states one
+    start: int = 0  # position of the window's first frame in the recording
 
     @property
     def onset(self) -> int:
@@ -91,44 +100,70 @@ class Window:
     def offset(self) -> int:
         return self.numbers[-1]
 
+    @property
+    def files(self) -> list[str]:
+        return [p.name for p in self.paths]
+
+    def frames(self) -> Iterator[np.ndarray]:
+        """The window's frames (BGR), one at a time, each checked like the onset frame."""
+        if self.paths:
+            first = None
+            for path in self.paths:
+                try:
+                    frame = read_frame(path, color=True)
+                except FrameError as err:
+                    raise ApexspotError(err.detail) from None
+                first = frame.shape if first is None else first
+                if frame.shape != first:
+                    raise ApexspotError(f"{path} is {frame.shape[1]}x{frame.shape[0]}, but the onset frame "
+                                        f"{self.paths[0].name} is {first[1]}x{first[0]}")
+                yield frame
+            return
+        video = cv2.VideoCapture(str(self.source))
+        try:
+            for index in range(self.start + len(self.numbers)):
+                ok, frame = (video.grab(), None) if index < self.start else video.read()
+                if not ok:
+                    raise ApexspotError(f"{self.source}: frame {index} could not be decoded on the second reading")
+                if frame is not None:
+                    yield frame
+        finally:
+            video.release()
+
 
 def read_window(source: str | Path, onset: int | None = None, offset: int | None = None) -> Window:
     """The window onset..offset (in the recording's numbering) of a video file (anything
-    OpenCV reads) or a folder of images. Only the window's frames are kept in memory: a
-    minute at 200 fps is 12,000 frames."""
+    OpenCV reads) or a folder of images. Nothing is decoded here but a video's frame count:
+    what the numbering says is checked before any model loads, and what the recording hides
+    (gaps in a folder's numbering, a video shorter than its header says) is said on stderr."""
     source = Path(source)
     if source.is_dir():
         paths = frame_files(source)
         numbers = [int(FRAME_NAME.match(p.name)["number"]) for p in paths]
         start, stop = window(onset, offset, numbers)
-        frames = []
-        try:
-            for path in paths[start:stop + 1]:
-                frames.append(read_frame(path, color=True))
-                if frames[-1].shape != frames[0].shape:
-                    raise ApexspotError(f"{path} is {frames[-1].shape[1]}x{frames[-1].shape[0]}, but the onset "
-                                        f"frame {paths[start].name} is {frames[0].shape[1]}x{frames[0].shape[0]}")
-        except FrameError as err:
-            raise ApexspotError(err.detail) from None
-        return Window(frames, numbers[start:stop + 1], len(paths), [p.name for p in paths[start:stop + 1]])
+        missing = gaps(numbers[start:stop + 1])
+        if missing:
+            where = ", ".join(f"{a}..{b}" if b > a else f"{a}" for a, b in missing[:5])
+            print(f"apexspot spot: {source}: no frame numbered {where} ({sum(b - a + 1 for a, b in missing)} "
+                  f"missing in the window): scores run over the files as they are, so time is not uniform there",
+                  file=sys.stderr)
+        return Window(source, numbers[start:stop + 1], len(paths), paths[start:stop + 1])
     if not source.is_file():
         raise ApexspotError(f"{source}: no such video file or folder")
     video = cv2.VideoCapture(str(source))
     fps = float(video.get(cv2.CAP_PROP_FPS) or 0) or None
-    first, last = onset or 0, offset
-    frames, length = [], 0
-    while video.isOpened():
-        ok, frame = video.read()
-        if not ok:
-            break
-        if first <= length and (last is None or length <= last):
-            frames.append(frame)
+    claimed = int(video.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+    length = 0
+    while video.isOpened() and video.grab():
         length += 1
     video.release()
     if length == 0:
         raise ApexspotError(f"{source}: OpenCV cannot read any frame from this file (not a video it can decode)")
+    if claimed and claimed != length:
+        print(f"apexspot spot: {source}: its header says {claimed} frames, but {length} can be decoded; "
+              f"frames 0..{length - 1} are used", file=sys.stderr)
     start, stop = window(onset, offset, list(range(length)))
-    return Window(frames, list(range(start, stop + 1)), length, fps=fps)
+    return Window(source, list(range(start, stop + 1)), length, fps=fps, start=start)
 
 
 def load_settings(models: Path, project: Path = Path("params.yaml")) -> dict[str, Any]:
@@ -161,23 +196,40 @@ class Spotted:
     at: int  # the apex's position in the window
 
 
-def check(source: str | Path, onset: int | None, offset: int | None,
-          models: str | Path) -> tuple[list[Path], dict[str, Any], Window]:
-    """Everything about the arguments that can be wrong, checked without TensorFlow: the fold
-    models, their settings and the window."""
+def check_plot_path(path: str | Path | None) -> None:
+    """--plot names a PNG file to write in an existing folder; said before any work."""
+    if path is None:
+        return
+    path = Path(path)
+    if path.is_dir():
+        raise ApexspotError(f"--plot {path}: is a folder; name the PNG file to write (e.g. {path / 'spotted.png'})")
+    if path.parent.resolve() == EXPORTS.resolve():
+        EXPORTS.mkdir(exist_ok=True)
+    if not path.parent.is_dir():
+        raise ApexspotError(f"--plot {path}: no folder {path.parent} to write it in")
+    if path.suffix.lower() != ".png":
+        raise ApexspotError(f"--plot {path}: the picture is a PNG; name it <something>.png")
+    refuse_if_git_would_add(path, "the plot's aligned frames")
+
+
+def check(source: str | Path, onset: int | None, offset: int | None, models: str | Path,
+          plot: str | Path | None = None) -> tuple[list[Path], dict[str, Any], Window]:
+    """Everything about the arguments that can be wrong, checked without TensorFlow: the plot
+    path, the fold models, their settings and the window."""
+    check_plot_path(plot)
     return model_files(Path(models)), load_settings(Path(models)), read_window(source, onset, offset)
 
 
 def spot(source: str | Path, onset: int | None = None, offset: int | None = None,
-         models: str | Path = "models") -> Spotted:
+         models: str | Path = "models", plot: str | Path | None = None) -> Spotted:
     """Apex of the recording between `onset` and `offset`, both in the recording's numbering."""
-    files, settings, clip = check(source, onset, offset, models)
+    files, settings, clip = check(source, onset, offset, models, plot)
     from apexspot.face import FaceDetector, align_frames
     from apexspot.flow import apex_flow, clip_flow, flow_function
     from apexspot.fold import TrainedFold  # TensorFlow loads here, after the arguments are checked
 
     try:
-        aligned = align_frames(clip.frames, FaceDetector(), AlignParams.from_params(settings.get("face"), "face"))
+        aligned = align_frames(clip.frames(), FaceDetector(), AlignParams.from_params(settings.get("face"), "face"))
     except FrameError as err:
         raise ApexspotError(f"{source}: {err.detail}") from None
     flow_params = FlowParams.from_params(settings.get("flow"), "flow")
@@ -239,5 +291,6 @@ def plot(spotted: Spotted, path: str | Path) -> None:
     ax.set_xlabel("frame (" + r["numbering"] + ")")
     ax.set_title(Path(r["source"]).name, fontsize=9)
     ax.legend(fontsize=8)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, bbox_inches="tight", format="png")
     plt.close(fig)

@@ -17,9 +17,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import yaml  # noqa: E402
 
-from apexspot.model import Variant, build_model, output_sizes  # noqa: E402
+from apexspot import config  # noqa: E402
+from apexspot.model import build_model, output_sizes  # noqa: E402
 from apexspot.training import device_info  # noqa: E402
 
 PAPER = {"conv1": 37, "pool1": 20, "conv2": 9, "pool2": 4, "conv5": 4, "pool3": 2}
@@ -31,20 +31,22 @@ def main() -> None:
     ap.add_argument("--batches", type=int, default=5)
     ap.add_argument("--batch-size", type=int, default=128)
     args = ap.parse_args()
-    params = yaml.safe_load(open("params.yaml"))
-    channels = len(params["flow"]["channels"])
-    size = params["flow"]["size"]
+    params = config.load()
+    channels = len(params.flow.channels)
+    size = params.flow.size
     print(f"device: {device_info()}")
     print("\nlayer output sizes (lrn5_att) beside the paper's Table 3:")
-    sizes = output_sizes(build_model(Variant(), (size, size, channels)))
+    sizes = output_sizes(build_model(params.variants["lrn5_att"], (size, size, channels)))
     for name, paper in PAPER.items():
         print(f"  {name:<6} paper {paper:>3}   ours {sizes[name]}")
     print(f"\n{'variant':<10}{'params':>12}{'samples/s':>12}{'s/epoch@22k':>14}{'paper protocol':>16}")
     rng = np.random.default_rng(0)
     x = rng.normal(size=(args.batch_size, size, size, channels)).astype("float32")
     y = rng.random((args.batch_size, 1)).astype("float32")
-    for name, spec in params["variants"].items():
-        model = build_model(Variant.from_params(spec), (size, size, channels))
+    for name, variant in params.variants.items():
+        if variant.kind != "frame":  # the paper's networks; the clip spotter scores whole clips
+            continue
+        model = build_model(variant, (size, size, channels))
         model.compile(optimizer=keras.optimizers.Adam(1e-4), loss="mse")
         model.train_on_batch(x, y)
         start = time.perf_counter()

@@ -27,7 +27,8 @@ import psutil
 import yaml
 
 from apexspot.datasets.manifest import read_manifest
-from apexspot.flow import FlowParams, clip_flow
+from apexspot import config
+from apexspot.flow import clip_flow
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,7 +83,7 @@ def fidelity(method: str) -> tuple[float, float]:
     sensor noise sd 1. Averaged over 4 faces x 4 places.
     """
     from apexspot.datasets import synthetic
-    from apexspot.face import AlignParams, apply_transform, similarity_transform
+    from apexspot.face import apply_transform, similarity_transform
     from apexspot.flow import face_mask
 
     peaks, rest = [], []
@@ -91,7 +92,7 @@ def fidelity(method: str) -> tuple[float, float]:
         canvas, marks = synthetic.subject_canvas(synthetic.sample_subject(index, np.random.default_rng(index)))
         grey = cv2.cvtColor(canvas.astype(np.uint8), cv2.COLOR_BGR2GRAY).astype(np.float32)
         points = np.array([marks[k] for k in ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")])
-        matrix = similarity_transform(points, AlignParams())
+        matrix = similarity_transform(points, config.load(ROOT / "params.yaml").face)
         aligned_marks = apply_transform(matrix, points)
         aligned = cv2.warpAffine(grey, matrix, (128, 128))
         rng = np.random.default_rng(index)
@@ -99,7 +100,7 @@ def fidelity(method: str) -> tuple[float, float]:
             bump = np.exp(-0.5 * ((xx - where[0]) ** 2 + (yy - where[1]) ** 2) / 16).astype(np.float32)
             moved = cv2.remap(aligned, xx - 0.6 * bump, yy + 0.8 * bump, cv2.INTER_CUBIC)
             frames = np.stack([np.clip(f + rng.normal(0, 1, f.shape), 0, 255).astype(np.uint8) for f in (aligned, moved)])
-            mag = clip_flow(frames, aligned_marks, FlowParams(method=method, size=128, scale=1.0)).flow[1][..., 2]
+            mag = clip_flow(frames, aligned_marks, config.load(ROOT / "params.yaml").flow.replace(method=method, size=128, scale=1.0)).flow[1][..., 2]
             cx, cy = np.round(where).astype(int)
             peaks.append(mag[cy - 3:cy + 4, cx - 3:cx + 4].max())
             far = (np.hypot(xx - where[0], yy - where[1]) > 15) & face_mask(128, aligned_marks)

@@ -24,10 +24,13 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from apexspot import clipfiles  # noqa: E402
-from apexspot.config import TrainParams, Variant  # noqa: E402
+from apexspot import config  # noqa: E402
 from apexspot.datasets.manifest import Clip  # noqa: E402
 from apexspot.model import build_model  # noqa: E402
-from apexspot.training import FlowFrames, FlowFramesInMemory, device_info, set_precision  # noqa: E402
+from apexspot.spotters.frame_batches import FlowFrames, FlowFramesInMemory  # noqa: E402
+from apexspot.training import device_info, set_precision  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
 
 PROTOCOL_SAMPLES = 5 * 200 * 22_000  # 5 folds x 200 epochs x ~22k training frames per fold
 
@@ -45,11 +48,11 @@ def write_clips(root: Path, clips: int, frames: int, size: int) -> list[Clip]:
     return out
 
 
-def rate(loader_kind: type, clips: list[Clip], root: Path, p: TrainParams, size: int, batches: int,
-         mixed: bool, jit: bool) -> float:
+def rate(loader_kind: type, clips: list[Clip], root: Path, p: config.FrameTraining, variant: config.FrameVariant,
+         size: int, batches: int, mixed: bool, jit: bool) -> float:
     """Training frames per second over one epoch of `batches` batches, after a warm-up epoch."""
     set_precision(mixed)
-    model = build_model(Variant(), (size, size, 3))
+    model = build_model(variant, (size, size, 3))
     model.compile(optimizer=keras.optimizers.Adam(1e-4), loss="mse", jit_compile=jit)
     data = loader_kind(clips, root, p.batch_size, p.frame_stride, shuffle=True, seed=0)
     steps = min(batches, len(data))
@@ -79,7 +82,8 @@ def main() -> None:
     if args.quick:
         args.clips, args.frames, args.batches, args.batch_size = 4, 16, 2, 8
     size = 75
-    p = TrainParams(batch_size=args.batch_size, frame_stride=1)
+    params = config.load(ROOT / "params.yaml")
+    p, variant = params.train.frame.replace(batch_size=args.batch_size, frame_stride=1), params.variants["lrn5_att"]
     print(f"device: {device_info()}")
     print(f"{args.clips} clips x {args.frames} frames of {size}x{size}x3 flow, batch {args.batch_size}, "
           f"{args.batches} measured batches per setting")
@@ -91,7 +95,7 @@ def main() -> None:
                 for jit in (False, True):
                     row = f"{name:<8}{'on' if mixed else 'off':>7}{'on' if jit else 'off':>6}"
                     try:
-                        r = rate(kind, clips, Path(tmp), p, size, args.batches, mixed, jit)
+                        r = rate(kind, clips, Path(tmp), p, variant, size, args.batches, mixed, jit)
                     except Exception as e:  # a combination this backend cannot compile: say so, go on
                         set_precision(False)
                         print(f"{row}      failed: {type(e).__name__}: {first_line(e)}", flush=True)

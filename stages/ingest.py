@@ -11,7 +11,10 @@ def main() -> None:
     params = config.load()
     data = params.data
     names = sources.selected_sources(data)
-    root = fresh_dir(data.synthetic.root)
+    outside = sources.outside_raw(data)
+    if outside:
+        raise ApexspotError("; ".join(outside))
+    root = fresh_dir(synthetic.ROOT)  # this stage's own output (dvc.yaml), never a folder a setting names
     s = data.synthetic
     if "synthetic" in names:
         synthetic.generate(root, s.subjects, s.clips_per_subject, s.seed, s.jpeg_quality, workers=params.workers)

@@ -37,6 +37,13 @@ class Project:
         self.run("git", "init", "-q")
         self.commit("copy of apexspot")
 
+    @classmethod
+    def existing(cls, path: Path) -> "Project":
+        """A checkout made otherwise (a git clone), driven the same way."""
+        project = cls.__new__(cls)
+        project.path = path
+        return project
+
     def run(self, *args: str, check: bool = True, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         done = subprocess.run(args, cwd=self.path, env=ENV | (env_extra or {}), capture_output=True, text=True)
         if check and done.returncode != 0:

@@ -19,3 +19,11 @@ def test_train_throughput_quick_prints_every_setting() -> None:
     for r in rows:
         if r[1] == "off":
             assert float(r[3]) > 0 and r[-1] == "h"
+
+
+def test_spot_memory_quick_reports_peak_memory() -> None:
+    done = subprocess.run([sys.executable, "benchmarks/spot_memory.py", "--quick"], cwd=ROOT, env=ENV,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    line = done.stdout.strip().splitlines()[-1]
+    assert line.startswith("spot on 150 frames: peak memory ") and " MB, " in line, done.stdout

@@ -57,7 +57,7 @@ def test_export_writes_frames_flow_and_a_labelled_index(tmp_path: Path) -> None:
 
 def test_export_of_the_true_apex(tmp_path: Path) -> None:
     root = run(tmp_path)
-    export(root / "out", root / "predictions.csv", root / "data", apex="true")
+    export(root / "out", root / "predictions.csv", root / "data", PARAMS.flow, apex="true")
     data = np.load(root / "out/casme2/sub01/EP02_01f.npz", allow_pickle=False)
     assert int(data["apex_frame"]) == 48 and np.array_equal(data["apex"], textured(3))
     assert 2.5 < float(np.median(data["flow"][32:96, 32:96, 0])) < 3.5
@@ -79,8 +79,23 @@ def test_export_refuses_and_leaves_nothing_half_written(tmp_path: Path, case: st
         (root / "out/keep.txt").write_text("mine")
     predictions = root / ("nothing.csv" if case == "no_run" else "predictions.csv")
     with pytest.raises(ApexspotError, match=message.replace("(", r"\(")):
-        export(root / "out", predictions, root / "data")
+        export(root / "out", predictions, root / "data", PARAMS.flow)
     left = sorted(p.name for p in root.iterdir())
     assert left == (["data", "out", "predictions.csv"] if case == "not_empty" else ["data", "predictions.csv"])
     if case == "not_empty":
         assert [p.name for p in (root / "out").iterdir()] == ["keep.txt"]
+
+
+@pytest.mark.parametrize("folder", [False, True])
+def test_an_interrupted_cli_write_leaves_neither_output_nor_temporary(tmp_path: Path, folder: bool) -> None:
+    from apexspot.files import atomic_path
+
+    target = tmp_path / ("out" if folder else "plot.png")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target, folder=folder) as tmp:
+            (tmp / "a.txt" if folder else tmp).write_text("half")
+            raise RuntimeError("disk full")
+    assert list(tmp_path.iterdir()) == []
+    with atomic_path(target, folder=folder) as tmp:
+        (tmp / "a.txt" if folder else tmp).write_text("whole")
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -121,3 +124,24 @@ def test_haar_fallback_when_mtcnn_is_off(face: np.ndarray) -> None:
     assert found is not None and found.detector == "haar"
     eyes = found.landmarks[:2]
     assert eyes[0][0] < eyes[1][0] and abs(eyes[0][1] - eyes[1][1]) < 1e-6
+
+
+def test_landmarks_do_not_depend_on_the_cpus_vector_instructions_or_threads(tmp_path: Path) -> None:
+    """MTCNN runs on TensorFlow's oneDNN kernels, which sum in another order on AVX-512 than on
+    AVX2 and with another thread count: unpinned, the landmarks (and every aligned byte) differ
+    between machines. The detector pins both; a machine's settings must not reach it."""
+    code = (
+        "import numpy as np, sys\n"
+        "from apexspot.datasets import synthetic\n"
+        "from apexspot.face import FaceDetector\n"
+        "canvas, _ = synthetic.subject_canvas(synthetic.sample_subject(1, np.random.default_rng(1)))\n"
+        "found = FaceDetector().detect(canvas.astype(np.uint8), views=4)\n"
+        "sys.stdout.write(found.landmarks.tobytes().hex())\n")
+    outputs = set()
+    for isa, threads in (("AVX512_CORE", "2"), ("AVX2", "1"), ("AVX2", "2")):
+        env = {**os.environ, "ONEDNN_MAX_CPU_ISA": isa, "TF_NUM_INTRAOP_THREADS": threads,
+               "TF_CPP_MIN_LOG_LEVEL": "3"}
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr[-2000:]
+        outputs.add(done.stdout)
+    assert len(outputs) == 1

@@ -121,3 +121,11 @@ def test_bad_params_are_refused() -> None:
         FlowParams.from_params({**PARAMS.flow.model_dump(), "method": "lucas"}, "flow")
     with pytest.raises(ParamsError, match="flow: channels.1: 'depth' is not allowed"):
         FlowParams.from_params({**PARAMS.flow.model_dump(), "channels": ["u", "depth"]}, "flow")
+
+
+@pytest.mark.parametrize("remove_global,ending", [(True, "; head motion removed"), (False, "; head motion kept")])
+def test_the_stored_normalisation_note_says_what_a_value_means(remove_global: bool, ending: str) -> None:
+    from apexspot.flow import normalisation_note
+
+    note = normalisation_note(PARAMS.flow.replace(remove_global=remove_global, size=75, scale=4.0))
+    assert note == "displacement in pixels of the 75x75 grid, times 4.0" + ending

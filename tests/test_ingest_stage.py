@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import yaml
 from conftest import casme_frames, casme_sheet
 from project import ROOT, TINY, Project
 
@@ -34,17 +35,25 @@ def test_dvc_repro_ingest_then_noop(tmp_path: Path) -> None:
 
 
 def stage_in(tmp_path: Path, data: dict) -> subprocess.CompletedProcess:
-    """Run stages/ingest.py directly in a folder whose params.yaml holds `data`."""
-    (tmp_path / "params.yaml").write_text(json.dumps({"workers": 1, "data": data}))
+    """Run stages/ingest.py directly in a folder whose params.yaml is the project's with `data`
+    merged into its data section."""
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["workers"] = 1
+    for key, value in data.items():
+        params["data"][key] = {**params["data"][key], **value} if isinstance(value, dict) else value
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     return subprocess.run([sys.executable, str(ROOT / "stages/ingest.py")], cwd=tmp_path,
                           capture_output=True, text=True)
 
 
 def test_fail_policy_exits_naming_the_row(tmp_path: Path) -> None:
-    sheet = casme_sheet(tmp_path / "coding.xlsx", [(1, "EP02_01f", 46, 59, 86), (4, "EP12_01f", 31, "/", 60)])
-    casme_frames(tmp_path / "frames", 1, "EP02_01f", 46, 86)
-    casme_frames(tmp_path / "frames", 4, "EP12_01f", 31, 60)
-    data = {"sources": ["casme2"], "on_defect": "fail", "casme2": {"sheet": str(sheet), "frames": "frames"}}
+    raw = tmp_path / "data" / "raw"
+    raw.mkdir(parents=True)
+    casme_sheet(raw / "coding.xlsx", [(1, "EP02_01f", 46, 59, 86), (4, "EP12_01f", 31, "/", 60)])
+    casme_frames(raw / "frames", 1, "EP02_01f", 46, 86)
+    casme_frames(raw / "frames", 4, "EP12_01f", 31, 60)
+    data = {"sources": ["casme2"], "on_defect": "fail",
+            "casme2": {"sheet": "data/raw/coding.xlsx", "frames": "data/raw/frames"}}
     done = stage_in(tmp_path, data)
     assert done.returncode != 0
     assert "coding.xlsx row 3 (casme2/sub04/EP12_01f): apex_not_a_number" in done.stderr
@@ -63,8 +72,9 @@ def test_fail_policy_exits_naming_the_row(tmp_path: Path) -> None:
 
 
 def test_unreadable_sheet_is_a_clear_error(tmp_path: Path) -> None:
-    (tmp_path / "coding.xlsx").write_text("not a workbook")
-    done = stage_in(tmp_path, {"sources": ["casme2"], "casme2": {"sheet": "coding.xlsx", "frames": "f"}})
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    (tmp_path / "data" / "raw" / "coding.xlsx").write_text("not a workbook")
+    done = stage_in(tmp_path, {"sources": ["casme2"], "casme2": {"sheet": "data/raw/coding.xlsx", "frames": "data/raw/f"}})
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert "coding.xlsx: not a readable .xlsx workbook" in done.stderr
 

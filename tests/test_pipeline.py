@@ -175,13 +175,20 @@ def test_an_experiment_with_another_variant_shows_both_maes(project: Project) ->
 
 def test_the_readmes_exp_show_command_fits_a_terminal(project: Project) -> None:
     experiment(project, "try-bn3", "variant=bn3")
-    [command] = [line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("dvc exp show --drop")]
+    [command] = [line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("dvc exp show --drop '.*'")]
     done = project.run(sys.executable, "-m", "dvc", *shlex.split(command)[1:])
     lines = [line.rstrip() for line in done.stdout.splitlines() if line.strip()]
     assert max(len(line) for line in lines) <= 120, done.stdout
     header = next(line for line in lines if "Experiment" in line).split()
     assert header[:3] == ["Experiment", "model.mae", "model.ci_low"], header
     assert any("try-bn3" in line for line in lines)
+    [hide] = [line.split("#")[0] for line in (ROOT / "README.md").read_text().splitlines()
+              if line.startswith("dvc exp show --drop '.*fold_")]
+    shown = project.run(sys.executable, "-m", "dvc", *shlex.split(hide)[1:], "--csv").stdout
+    header = shown.splitlines()[0]
+    assert "fold_" not in header and "model.mae" in header, header
+    everything = project.run(sys.executable, "-m", "dvc", "exp", "show", "--csv").stdout.splitlines()[0]
+    assert "fold_0.model" in everything  # the per-fold MAE is tracked by dvc exp
 
 
 def test_ablate_runs_variants_as_experiments_from_the_cache(project: Project) -> None:
@@ -226,3 +233,51 @@ def test_ci_repro_script_runs_a_variant_as_an_experiment(project: Project) -> No
     assert report.startswith("## apexspot: apex MAE (frames), data: synthetic") and "### Experiments" in report
     assert "ci-bn3" in report and "model.mae" in report and "centre.mae" in report
     assert "wrote report.md" in done.stderr
+
+def images_in(names: list[str]) -> list[str]:
+    return [n for n in names if n.lower().endswith((".png", ".jpg", ".jpeg", ".npz", ".keras"))]
+
+
+def test_no_picture_of_a_face_reaches_git(project: Project) -> None:
+    """With the attention variant (whose plot overlays the mask on aligned faces) and an export:
+    nothing git tracks, would add, or holds in the experiment's commit is an image."""
+    experiment(project, "try-att", "variant=lrn5_att")
+    committed = project.run("git", "ls-tree", "-r", "--name-only", exp_sha(project, "try-att")).stdout.splitlines()
+    assert "metrics/mae.json" in committed and images_in(committed) == []
+    project.run(sys.executable, "-m", "apexspot.cli", "export")  # the README's command: into exports/spotted
+    assert len(list((project.path / "exports" / "spotted").glob("**/*_apex.png"))) == 2
+    status = project.run("git", "status", "--porcelain", "--untracked-files=all").stdout.splitlines()
+    assert images_in([line[3:] for line in status]) == [] and images_in(
+        project.run("git", "ls-files").stdout.splitlines()) == []
+    refused = project.run(sys.executable, "-m", "apexspot.cli", "export", "export", check=False)
+    assert refused.returncode != 0 and "not ignored by git" in refused.stderr and not (project.path / "export").exists()
+
+
+def test_an_experiment_goes_to_a_remote_with_its_models_and_comes_back_in_another_clone(
+        project: Project, tmp_path: Path) -> None:
+    experiment(project, "try-bn3", "variant=bn3")
+    storage, origin, other = tmp_path / "dvc-remote", tmp_path / "origin.git", tmp_path / "other"
+    project.run("git", "init", "-q", "--bare", str(origin))
+    project.run("git", "push", "-q", str(origin), "HEAD:refs/heads/main")
+    project.dvc("remote", "add", "--local", "-d", "shared", str(storage))
+    project.dvc("push")
+    project.dvc("exp", "push", str(origin), "try-bn3")
+    expected = json.loads(project.run("git", "show", f"{exp_sha(project, 'try-bn3')}:metrics/mae.json").stdout)
+
+    project.run("git", "clone", "-q", str(origin), str(other))
+    clone = Project.existing(other)
+    clone.dvc("remote", "add", "--local", "-d", "shared", str(storage))
+    clone.dvc("exp", "pull", str(origin), "try-bn3")
+    clone.dvc("exp", "apply", "try-bn3")
+    clone.dvc("checkout")
+    assert sorted(p.name for p in (other / "models").glob("fold_*.keras")) == ["fold_0.keras", "fold_1.keras"]
+    assert json.loads((other / "metrics" / "mae.json").read_text()) == expected
+    assert clone.params()["variant"] == "bn3"
+    record = json.loads((other / "models" / "fold_0.json").read_text())
+    assert record["variant"]["kind"] == "frame" and record["variant"]["convs"] == 3
+
+
+def exp_sha(project: Project, name: str) -> str:
+    refs = project.run("git", "for-each-ref", "--format=%(objectname) %(refname)", "refs/exps").stdout.splitlines()
+    [sha] = [line.split()[0] for line in refs if line.endswith(f"/{name}")]
+    return sha

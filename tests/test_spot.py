@@ -134,4 +134,4 @@ def test_spot_refuses_a_frame_of_another_size(tmp_path: Path) -> None:
     for n in (1, 2, 3):
         cv2.imwrite(str(tmp_path / f"img{n}.jpg"), np.zeros((48, 64, 3) if n != 2 else (40, 64, 3), np.uint8))
     with pytest.raises(ApexspotError, match=r"img2\.jpg is 64x40, but the onset frame img1\.jpg is 64x48"):
-        read_window(tmp_path)
+        list(read_window(tmp_path).frames())

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from apexspot.datasets.manifest import (
-    Candidate, Clip, Skipped, Verdicts, cell_text, check_frames, check_window, edge_warning,
+    Candidate, Clip, Skipped, Verdicts, cell_text, check_frames, check_window, drop_duplicates, edge_warning,
     unsafe_component,
 )
 from apexspot.datasets.sheet import SheetRows
@@ -63,6 +63,10 @@ def candidate_verdicts(
         frames_dir, frame_pattern = "", ""
         if frames_root is not None:
             clip_dir = Path(frames_root) / folder / filename
+            if not inside(clip_dir, Path(frames_root)):
+                skip("outside_dataset_root", f"{clip_dir} is a link to {clip_dir.resolve()}, outside "
+                     f"{frames_root}: DVC would not hash its frames")
+                continue
             frame_pattern = pattern(clip_dir, onset)
             problem = check_frames(clip_dir, frame_pattern, onset, offset)
             if problem:
@@ -80,4 +84,9 @@ def candidate_verdicts(
         warning = edge_warning(clip)
         if warning:
             out.warnings.append(warning)
-    return out
+    return drop_duplicates(out)
+
+
+def inside(path: Path, root: Path) -> bool:
+    """Whether `path`, links followed, stays inside `root` (links followed too)."""
+    return path.resolve().is_relative_to(root.resolve())

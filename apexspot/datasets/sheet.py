@@ -48,7 +48,11 @@ def read_sheet(path: str | Path, required: list[str], sheet_name: str | None = N
     best: tuple[int, str, int, list[str]] | None = None  # (found count, sheet, row, missing)
     all_empty = True
     for name in names:
-        table = pd.read_excel(book, sheet_name=name, header=None, dtype=object)
+        try:
+            table = pd.read_excel(book, sheet_name=name, header=None, dtype=object)
+        except Exception as err:  # noqa: BLE001  the XML parser's ParseError, openpyxl's own errors...
+            first = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
+            raise SheetError(f"{path}: sheet {name!r} cannot be read safely ({type(err).__name__}: {first})") from None
         if table.empty:
             continue
         all_empty = False

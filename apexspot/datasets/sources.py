@@ -16,10 +16,31 @@ def selected_sources(data: DataParams) -> list[str]:
     return list(dict.fromkeys(data.sources))
 
 
+RAW = Path("data/raw")  # what dvc.yaml declares as ingest's dependency: the datasets added with `dvc add`
+
+
+def outside_raw(data: DataParams, raw: Path = RAW) -> list[str]:
+    """The selected real sources' sheet and frames paths that lie outside data/raw (links
+    followed). The pipeline refuses them rather than declaring them as dependencies: a path
+    outside the project is not in the queue's temporary clone or on another machine, and a
+    dataset DVC does not hash can change without rerunning anything."""
+    bad = []
+    for name in selected_sources(data):
+        if name == "synthetic":
+            continue
+        section = getattr(data, name)
+        for key in ("frames", "sheet"):
+            path = Path(getattr(section, key))
+            if not path.resolve().is_relative_to(raw.resolve()):
+                bad.append(f"data.{name}.{key}: {path} is outside {raw}/ (add the dataset there with `dvc add`, "
+                           f"as the README says)")
+    return bad
+
+
 def read_source(name: str, data: DataParams) -> Verdicts:
     """Validate one source's clips against its sheet and its frames on disk."""
     if name == "synthetic":
-        root = Path(data.synthetic.root)
+        root = Path(synthetic.ROOT)
         verdicts = casme2.read(root / synthetic.SHEET, root / synthetic.FRAMES_DIR, dataset="synthetic", layout="raw")
         for clip in verdicts.kept:
             clip.identity = synthetic.identity(clip.subject)

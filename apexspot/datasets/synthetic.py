@@ -32,6 +32,7 @@ from apexspot.files import reproducible_zip
 from apexspot.workers import map_clips
 
 FPS = 200
+ROOT = "data/synthetic"  # where the ingest stage writes it (its DVC output)
 FRAMES_DIR = "CASME2_RAW_selected"
 SHEET = "CASME2-coding-synthetic.xlsx"
 TRUTH = "clips.csv"
