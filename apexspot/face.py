@@ -47,7 +47,9 @@ class Detection:
 
 
 def same_bytes_on_every_machine() -> None:
-    """Pin the arithmetic of MTCNN's TensorFlow kernels: one vector instruction set and one thread.
+    """Pin MTCNN to TensorFlow, and its kernels' arithmetic to one vector instruction set and
+    one thread. (It runs in processes of its own: the face-align workers, or the child that
+    `ForkedDetector` forks, so the spotters keep the user's KERAS_BACKEND.)
 
     TensorFlow's oneDNN kernels pick the widest instructions the CPU has (AVX2, AVX-512) and
     split work over its cores, and each choice sums in another order: the landmarks then
@@ -58,7 +60,9 @@ def same_bytes_on_every_machine() -> None:
     process where it already has (a notebook that trained a model first), it changes nothing.
     """
     os.environ |= {"TF_ENABLE_ONEDNN_OPTS": "1", "ONEDNN_MAX_CPU_ISA": "AVX2", "TF_NUM_INTRAOP_THREADS": "1",
-                   "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1"}
+                   "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1",
+                   # mtcnn is written for TensorFlow; the user's KERAS_BACKEND is for the spotters
+                   "KERAS_BACKEND": "tensorflow"}
     import tensorflow as tf
 
     try:
@@ -66,6 +70,24 @@ def same_bytes_on_every_machine() -> None:
         tf.config.threading.set_inter_op_parallelism_threads(1)
     except RuntimeError:  # TensorFlow's runtime is already initialised in this process
         pass
+
+
+class ForkedDetector:
+    """A FaceDetector in a child process forked for each detection: in a process that runs
+    the spotters on JAX or PyTorch (`apexspot spot`), MTCNN still gets TensorFlow."""
+
+    def __init__(self, min_confidence: float = 0.9) -> None:
+        self.min_confidence = min_confidence
+
+    def detect(self, bgr: np.ndarray, views: int = 1) -> "Detection | None":
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            return pool.apply(_detect_in_child, (bgr, views, self.min_confidence))
+
+
+def _detect_in_child(bgr: np.ndarray, views: int, min_confidence: float) -> "Detection | None":
+    return FaceDetector(min_confidence).detect(bgr, views)
 
 
 class FaceDetector:

@@ -113,17 +113,23 @@ def channels(flow: np.ndarray, names: list[str], size: int) -> np.ndarray:
 
 @dataclass
 class ClipFlow:
-    flow: np.ndarray  # T x size x size x C, float32 (stored as float16 x scale)
+    flow: np.ndarray  # T x size x size x C: displacement x scale (float32, or float16 as the flow stage stores it)
     head: np.ndarray  # T x 2 x 3: the head motion removed from each frame
 
 
 def clip_flow(frames: np.ndarray, landmarks: np.ndarray, p: FlowParams,
-              compute: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> ClipFlow:
-    """Flow from frame 0 to every frame of an aligned clip (T x S x S uint8)."""
+              compute: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+              dtype: type = np.float32) -> ClipFlow:
+    """Flow from frame 0 to every frame of an aligned clip (T x S x S uint8), times `p.scale`.
+
+    Each frame is scaled in float32 and then stored as `dtype`: float16 (what the flow stage
+    keeps) gives the same values as rounding a float32 result afterwards, in half the memory
+    (a 5,000-frame recording: 170 MB instead of 340).
+    """
     compute = compute or flow_function(p.method)
     mask = face_mask(frames.shape[1], landmarks)
     identity = np.array([[1, 0, 0], [0, 1, 0]], np.float64)
-    out = np.zeros((len(frames), p.size, p.size, len(p.channels)), np.float32)
+    out = np.zeros((len(frames), p.size, p.size, len(p.channels)), dtype)
     head = np.repeat(identity[None], len(frames), 0)
     for t in range(1, len(frames)):
         flow = compute(frames[0], frames[t])
@@ -139,8 +145,8 @@ def clip_flow(frames: np.ndarray, landmarks: np.ndarray, p: FlowParams,
                 flow = remove_head_motion(flow, head_motion(flow, mask))
             else:
                 flow = remove_head_motion(flow, head[t])
-        out[t] = channels(flow, p.channels, p.size)
-    return ClipFlow(out * p.scale, head)
+        out[t] = channels(flow, p.channels, p.size).astype(np.float32) * np.float32(p.scale)
+    return ClipFlow(out, head)
 
 
 def to_hsv_image(flow_uv: np.ndarray, max_magnitude: float | None = None) -> np.ndarray:
@@ -220,7 +226,7 @@ def flow_to_file(job: tuple[Any, Path, Path, Path | None, FlowParams]) -> dict[s
     except KeyError as err:
         return Skipped.of(clip, "flow", "unreadable_aligned_clip", f"{source}: no array {err}")
     compute = worker_state()["compute"]
-    result = clip_flow(frames, marks, p, compute)
+    result = clip_flow(frames, marks, p, compute, dtype=np.float16)
     clipfiles.save(
         clipfiles.clip_file(out_root, clip.clip_id),
         flow=result.flow.astype(np.float16), channels=np.array(p.channels), scale=np.float32(p.scale),

@@ -125,4 +125,4 @@ def attention_mask(model: keras.Model, flow: np.ndarray) -> np.ndarray | None:
         return None
     inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs  # as the model is called: no list of one
     probe = keras.Model(inputs, model.get_layer("attention_mask").output)
-    return np.asarray(probe(flow[:1], training=False))[0].mean(axis=-1)
+    return keras.ops.convert_to_numpy(probe(flow[:1], training=False))[0].mean(axis=-1)

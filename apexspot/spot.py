@@ -224,16 +224,20 @@ def spot(source: str | Path, onset: int | None = None, offset: int | None = None
          models: str | Path = "models", plot: str | Path | None = None) -> Spotted:
     """Apex of the recording between `onset` and `offset`, both in the recording's numbering."""
     files, settings, clip = check(source, onset, offset, models, plot)
-    from apexspot.face import FaceDetector, align_frames
+    from apexspot.face import ForkedDetector, align_frames
     from apexspot.flow import apex_flow, clip_flow, flow_function
-    from apexspot.fold import TrainedFold  # TensorFlow loads here, after the arguments are checked
 
     try:
-        aligned = align_frames(clip.frames(), FaceDetector(), AlignParams.from_params(settings.get("face"), "face"))
+        face = AlignParams.from_params(settings.get("face"), "face")
+        aligned = align_frames(clip.frames(), ForkedDetector(face.min_confidence), face)
     except FrameError as err:
         raise ApexspotError(f"{source}: {err.detail}") from None
     flow_params = FlowParams.from_params(settings.get("flow"), "flow")
-    flow = clip_flow(aligned.frames, aligned.aligned_landmarks, flow_params)
+    flow = clip_flow(aligned.frames, aligned.aligned_landmarks, flow_params, dtype=np.float16)  # as the flow stage stores it
+    # Keras loads here: after the arguments are checked, and after the face detector's child
+    # process has forked (it must start without this process's Keras backend).
+    from apexspot.fold import TrainedFold
+
     folds = [TrainedFold.load(f) for f in files]
     scores = np.mean([fold.scores(flow.flow) for fold in folds], axis=0)
     rule = SpotParams.from_params(settings.get("spot"), "spot")

@@ -1,8 +1,8 @@
 """Peak memory and wall time of `apexspot spot` on a long folder of 640x480 frames.
 
 Writes N JPEG frames of a synthetic face (the built-in dataset's renderer, one subject),
-two small fold models of the paper's frame kind (untrained: the figure is about memory, not
-accuracy), and runs `apexspot spot FOLDER --json` in a child process; its peak resident
+two fold models of a variant of params.yaml (untrained: the figure is about memory, not
+accuracy; default the clip spotter), and runs `apexspot spot FOLDER --json` in a child process; its peak resident
 memory comes from the kernel (getrusage of the child). `--quick`: 150 frames, a smoke test.
 """
 
@@ -36,7 +36,7 @@ def write_frames(folder: Path, n: int) -> None:
         cv2.imwrite(str(folder / f"img{i + 1:05d}.jpg"), noisy, [cv2.IMWRITE_JPEG_QUALITY, 90])
 
 
-def write_models(folder: Path) -> None:
+def write_models(folder: Path, variant: str) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from apexspot import config
     from apexspot.fold import TrainedFold
@@ -45,7 +45,7 @@ def write_models(folder: Path) -> None:
     params = config.load(ROOT / "params.yaml")
     folder.mkdir(parents=True)
     for k in (0, 1):
-        s = spotter(params.variants["bn3"], params.flow.channels)
+        s = spotter(params.variants[variant], params.flow.channels)
         TrainedFold(s.build((params.flow.size, params.flow.size, len(params.flow.channels))), s).save(
             folder / f"fold_{k}.keras")
     (folder / "params.yaml").write_text(yaml.safe_dump(
@@ -55,13 +55,14 @@ def write_models(folder: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=5000)
+    ap.add_argument("--variant", default="clip", help="a variant of params.yaml (default: clip)")
     ap.add_argument("--quick", action="store_true", help="150 frames: a smoke test, not a measurement")
     args = ap.parse_args()
     n = 150 if args.quick else args.frames
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         write_frames(Path(tmp) / "frames", n)
-        write_models(Path(tmp) / "models")
+        write_models(Path(tmp) / "models", args.variant)
         print(f"wrote {n} frames of 640x480 and 2 fold models in {time.perf_counter() - start:.0f} s", flush=True)
         start = time.perf_counter()
         done = subprocess.run([sys.executable, "-m", "apexspot.cli", "spot", str(Path(tmp) / "frames"),
@@ -71,7 +72,8 @@ def main() -> None:
         if done.returncode != 0:
             sys.exit(f"spot failed:\n{done.stderr[-2000:]}")
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # kB on Linux
-        print(f"spot on {n} frames: peak memory {peak:.0f} MB, {seconds:.0f} s ({n / seconds:.0f} frames/s)")
+        print(f"spot on {n} frames ({args.variant}): peak memory {peak:.0f} MB, {seconds:.0f} s "
+              f"({n / seconds:.0f} frames/s)")
 
 
 if __name__ == "__main__":

@@ -26,4 +26,4 @@ def test_spot_memory_quick_reports_peak_memory() -> None:
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     line = done.stdout.strip().splitlines()[-1]
-    assert line.startswith("spot on 150 frames: peak memory ") and " MB, " in line, done.stdout
+    assert line.startswith("spot on 150 frames (clip): peak memory ") and " MB, " in line, done.stdout

@@ -44,9 +44,8 @@ class FrameSpotter:
         """Per-frame scores of one clip (T x H x W x C flow in, T scores out)."""
         # Direct calls, not model.predict: every clip has its own length, and predict would
         # retrace its compiled function for each new shape.
-        x = flow.astype(np.float32)
-        return np.concatenate([np.asarray(model(x[i:i + batch_size], training=False)).reshape(-1)
-                               for i in range(0, len(x), batch_size)])
+        batches = (flow[i:i + batch_size].astype(np.float32) for i in range(0, len(flow), batch_size))
+        return np.concatenate([keras.ops.convert_to_numpy(model(x, training=False)).reshape(-1) for x in batches])
 
     def state(self) -> dict[str, Any]:
         return {}

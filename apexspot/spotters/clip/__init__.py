@@ -19,7 +19,8 @@ import numpy as np
 from apexspot.config import ClipVariant, TrainParams
 from apexspot.console import fit_verbosity
 from apexspot.datasets.manifest import Clip
-from apexspot.spotters.clip.batches import ClipBatches, batch_arrays, log_prior_on_grid, mirror, pooled, stretch
+from apexspot.spotters.clip.batches import (ClipBatches, batch_arrays, log_prior_on_grid, mirror, padded_length,
+                                            pooled, stretch)
 from apexspot.spotters.clip.network import apex_loss, build_clip_model, intensity_loss
 from apexspot.spotters.clip.prior import ApexPrior
 
@@ -68,13 +69,15 @@ class ClipSpotter:
             views += [small, mirror(small, self.channels)]
             priors += [log_prior_on_grid(self.prior, len(played), v.frame_step)] * 2
             grids += [np.arange(len(small)) * v.frame_step / factor] * 2  # in frames of the clip
-        (x, mask, lp), _ = batch_arrays(views, priors)
-        out = model([x, mask, lp], training=False)
-        out = out[0] if isinstance(out, (list, tuple)) else out  # logits (and per-frame intensities)
-        logits = np.asarray(out, np.float64)  # views x T
         total = np.zeros(frames)
-        for view, grid in zip(logits, grids):
-            view = view[:len(grid)]
+        steps = padded_length(max(len(view) for view in views))  # every view padded alike
+        for view, prior, grid in zip(views, priors, grids):
+            # One view at a time: a long recording's six views through the encoder at once
+            # would hold gigabytes of activations.
+            (x, mask, lp), _ = batch_arrays([view], [prior], steps=steps)
+            out = model([x, mask, lp], training=False)
+            out = out[0] if isinstance(out, (list, tuple)) else out  # logits (and per-frame intensities)
+            view = keras.ops.convert_to_numpy(out).astype(np.float64)[0, :len(grid)]  # a torch tensor detached too
             p = np.exp(view - view.max())
             full = np.interp(np.arange(frames), grid, p / p.sum())
             total += full / full.sum()
