@@ -82,6 +82,14 @@ def cmd_check(args: argparse.Namespace) -> None:
     print(f"{args.params}: every setting present and valid; variant {p.variant} ({p.selected_variant().kind})")
 
 
+def cmd_offline_plots(args: argparse.Namespace) -> None:
+    """Write the HTML template with Vega inline that `dvc plots show` uses (.dvc/config)."""
+    from apexspot import offline_plots
+
+    path = offline_plots.write(args.out)
+    print(f"wrote {path} ({path.stat().st_size // 1024} KB); .dvc/config's plots.html_template names it")
+
+
 def cmd_compare(args: argparse.Namespace) -> None:
     """Print the headline metrics of two metrics/mae.json files side by side (Markdown)."""
     import json
@@ -145,6 +153,10 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("check", help=cmd_check.__doc__)
     s.add_argument("params", nargs="?", default="params.yaml")
     s.set_defaults(func=cmd_check)
+
+    s = sub.add_parser("offline-plots", help=cmd_offline_plots.__doc__)
+    s.add_argument("out", nargs="?", default=".dvc/offline-plots.html")
+    s.set_defaults(func=cmd_offline_plots)
 
     s = sub.add_parser("compare", help=cmd_compare.__doc__)
     s.add_argument("base", help="metrics/mae.json of the run to compare against")

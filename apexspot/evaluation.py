@@ -53,6 +53,10 @@ def predict_clip(clip: Clip, fold: int, scores: np.ndarray, flow: dict[str, np.n
         "max_lbp": clip.onset + baselines.max_lbp_distance(aligned["frames"]),
     }
     row["error"] = abs(row["model"] - clip.apex)
+    # Where in the window the coded and the spotted apex fall (0 = onset, 1 = offset): the
+    # scatter of these says more than absolute frame numbers, which mostly show clip starts.
+    row["apex_position"] = (clip.apex - clip.onset) / (clip.offset - clip.onset)
+    row["model_position"] = (row["model"] - clip.onset) / (clip.offset - clip.onset)
     return row
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-COPY = ["dvc.yaml", "params.yaml", ".dvcignore", ".gitignore", ".dvc/config", ".dvc/.gitignore",
+COPY = ["dvc.yaml", "params.yaml", ".dvcignore", ".gitignore", ".dvc/config", ".dvc/.gitignore", ".dvc/plots",
+        ".dvc/offline-plots.html",
         "stages", "apexspot", "data/raw/README.md", "data/raw/.gitignore", "data/.gitignore", "ci"]
 ENV = {
     **os.environ,
