@@ -8,6 +8,7 @@ from pathlib import Path
 
 from apexspot.config import SyntheticSource
 from apexspot.errors import ApexspotError, run_stage
+from apexspot.files import atomic_path
 from apexspot.licensed import EXPORTS
 
 
@@ -34,7 +35,8 @@ def cmd_synthetic(args: argparse.Namespace) -> None:
     s = config.load().data.synthetic.replace(
         **{k: v for k, v in vars(args).items() if k in SyntheticSource.model_fields and v is not None})
     start = time.perf_counter()
-    clips = synthetic.generate(out, s.subjects, s.clips_per_subject, s.seed, s.jpeg_quality, workers=args.workers)
+    with atomic_path(out, folder=True) as work:  # the folder appears only when complete
+        clips = synthetic.generate(work, s.subjects, s.clips_per_subject, s.seed, s.jpeg_quality, workers=args.workers)
     frames = sum(c.offset - c.onset + 1 for c in clips)
     print(f"wrote {len(clips)} clips, {frames} frames to {out} in {time.perf_counter() - start:.1f} s")
 
