@@ -143,3 +143,21 @@ def test_apexspot_sheet_reports_what_ingest_keeps_and_skips(tmp_path: Path) -> N
     assert done.stdout.splitlines()[0] == "ingest: 2 clips kept, 2 skipped"
     assert (len(ingest.kept), len(ingest.skipped)) == (2, 2)
     assert {s.reason for s in ingest.skipped} == {"duplicate_clip_id"} and "duplicate_clip_id" in done.stdout
+
+
+def test_apexspot_synthetic_writes_a_new_folder_whole_and_never_into_one_that_holds_files(tmp_path: Path) -> None:
+    def synthetic(out: Path) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "apexspot.cli", "synthetic", str(out), "--subjects", "1",
+                               "--clips-per-subject", "1", "--workers", "1"], cwd=ROOT, capture_output=True,
+                              text=True, env=ENV, timeout=300)
+
+    done = synthetic(tmp_path / "new")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == [
+        "CASME2-coding-synthetic.xlsx", "CASME2_RAW_selected", "clips.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new"]  # no temporary folder left beside it
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    refused = synthetic(tmp_path / "mine")
+    assert refused.returncode != 0 and "not empty" in refused.stderr
+    assert [p.name for p in (tmp_path / "mine").iterdir()] == ["notes.txt"]
