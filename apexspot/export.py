@@ -75,10 +75,9 @@ def export(out: str | Path, predictions: str | Path, data: str | Path, flow: Flo
     if out.exists() and any(out.iterdir()):
         raise ApexspotError(f"{out}: folder exists and is not empty (choose another or remove it)")
     table = read_predictions(Path(predictions))
-    p = flow
-    compute = flow_function(p.method)  # one flow object for every clip
+    compute = flow_function(flow.method)  # one flow object for every clip
     with atomic_path(out, folder=True) as work:
-        rows = [export_clip(row, int(row["model"] if apex == "spotted" else row["apex"]), data, work, p, compute)
+        rows = [export_clip(row, int(row["model"] if apex == "spotted" else row["apex"]), data, work, flow, compute)
                 for row in progress(table.to_dict("records"), desc="export", unit="clip")]
         index = pd.DataFrame(rows)
         index.to_csv(work / "index.csv", index=False)

@@ -8,6 +8,7 @@ from typing import Any
 
 from apexspot.datasets import casme2, samm, synthetic
 from apexspot.datasets.manifest import Verdicts, drop_duplicates
+from apexspot.datasets.readers import inside
 from apexspot.config import DataParams
 from apexspot.errors import DefectError
 
@@ -31,7 +32,7 @@ def outside_raw(data: DataParams, raw: Path = RAW) -> list[str]:
         section = getattr(data, name)
         for key in ("frames", "sheet"):
             path = Path(getattr(section, key))
-            if not path.resolve().is_relative_to(raw.resolve()):
+            if not inside(path, raw):
                 bad.append(f"data.{name}.{key}: {path} is outside {raw}/ (add the dataset there with `dvc add`, "
                            f"as the README says)")
     return bad
