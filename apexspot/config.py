@@ -101,6 +101,26 @@ class FlowParams(Section):
     previews: int = Field(ge=0)  # PNG sheets in data/flow_preview/
 
 
+class TrackParams(Section):
+    """Following the face through a long recording (apexspot.long.track)."""
+
+    check_every_s: float = Field(gt=0)  # MTCNN looks again this often while the face is tracked
+    retry_s: float = Field(gt=0)  # and this often while it is lost
+    min_tracked: float = Field(gt=0, lt=1)  # fewer points following the face than this: unusable (occluded)
+    reanchor_below: float = Field(gt=0, lt=1)  # the current frame becomes the anchor below this fraction
+    restart_at: float = Field(gt=0)  # MTCNN's landmarks this far from the track (eye distances): restart
+    max_turn: float = Field(gt=0)  # nose off the face's midline by more (eye distances): turned, unusable
+    pad_s: float = Field(ge=0)  # frames this close to an unusable one are unusable too
+
+
+class RecordingFlowParams(Section):
+    """Flow in a long recording: from the frame `references_s` earlier, pooled to a grid."""
+
+    method: Literal["farneback", "dis"]
+    references_s: list[Annotated[float, Field(gt=0, le=5)]] = Field(min_length=1)
+    grid: int = Field(ge=2, le=32)  # cells per side of the aligned face
+
+
 class FoldParams(Section):
     scheme: Literal["kfold", "loso"]
     k: int = Field(ge=2)
@@ -185,6 +205,42 @@ class SpotParams(Section):
     window: int = Field(ge=1)  # frames, for method: window
 
 
+# ------------------------------------------------------------------ long recordings
+
+
+class CasmeSqSource(Section):
+    frames: str  # rawpic/, holding s15/15_0101disgustingteeth/img001.jpg
+    sheet: str  # CAS(ME)^2code_final.xlsx
+
+
+class SammLvSource(Section):
+    frames: str  # SAMM_longvideos/, holding 006_1/006_1_0001.jpg
+    sheet: str  # SAMM_LongVideos_V*_Release.xlsx
+    sheet_name: str
+
+
+class SyntheticRecordings(Section):
+    """The built-in long recordings, written by the long-recording ingest stage."""
+
+    subjects: int = Field(ge=1, le=300)  # one recording each
+    seconds: float = Field(ge=3, le=600)
+    seed: int
+    jpeg_quality: int = Field(ge=1, le=100)
+
+
+class RecordingsParams(Section):
+    """The long-recording pipeline (recordings/dvc.yaml)."""
+
+    sources: list[Literal["synthetic", "casme_sq", "samm_lv"]] = Field(min_length=1)
+    on_defect: Literal["skip", "fail"]
+    casme_sq: CasmeSqSource
+    samm_lv: SammLvSource
+    synthetic: SyntheticRecordings
+    track: TrackParams
+    flow: RecordingFlowParams
+    folds: FoldParams
+
+
 class Params(Section):
     """The whole of params.yaml."""
 
@@ -197,6 +253,7 @@ class Params(Section):
     variants: dict[str, Variant] = Field(min_length=1)
     train: TrainParams
     spot: SpotParams
+    recordings: RecordingsParams
 
     @model_validator(mode="after")
     def _known_variant(self) -> "Params":

@@ -1,0 +1,192 @@
+"""Decode, follow the face and compute flow in one pass over a long recording.
+
+Each frame is decoded once (grey; colour only for the frames MTCNN looks at), aligned by
+the face tracker, and its flow computed against the aligned frame `references_s` seconds
+earlier (a moving reference, as MEGC spotters do: flow from the onset of a minute-long
+recording would accumulate every head movement and lighting change). Flow never crosses
+an unusable frame or a new track segment. Head motion left after alignment is removed by
+the same robust similarity fit as in short clips, and the flow is pooled to a grid of cells
+(u, v and magnitude per cell): the recording's file holds a few hundred numbers a frame,
+not an image, so a SAMM Long Videos recording of a minute is a few megabytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import cv2
+import numpy as np
+
+from apexspot import clipfiles
+from apexspot.config import AlignParams, RecordingFlowParams, TrackParams
+from apexspot.face import Detection, FrameError, read_frame, target_landmarks
+from apexspot.flow import face_mask, head_motion, remove_head_motion
+from apexspot.long.track import REASONS, FaceTracker, pad_unusable, spans
+
+CHANNELS = ("u", "v", "magnitude")
+
+
+def flow_function(method: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    if method == "dis":
+        dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+        return lambda a, b: dis.calc(a, b, None)
+    return lambda a, b: cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 3, 15, 3, 5, 1.2, 0)
+
+
+def reference_frames(p: RecordingFlowParams, fps: float) -> list[int]:
+    """The references in frames (at least 1): 0.2 s is 6 frames at 30 fps, 40 at 200 fps."""
+    return [max(1, int(round(s * fps))) for s in p.references_s]
+
+
+def pooled(flow: np.ndarray, grid: int) -> np.ndarray:
+    """grid x grid x 3: mean u, mean v and mean magnitude of each cell (aligned pixels)."""
+    uv = cv2.resize(flow, (grid, grid), interpolation=cv2.INTER_AREA)
+    mag = cv2.resize(np.hypot(flow[..., 0], flow[..., 1]), (grid, grid), interpolation=cv2.INTER_AREA)
+    return np.dstack([uv, mag])
+
+
+@dataclass
+class RecordingFlow:
+    features: np.ndarray  # n x R x grid x grid x 3 float16 (R references); 0 where not valid
+    valid: np.ndarray  # n x R bool: flow exists (both frames usable, same segment, nothing unusable between)
+    usable: np.ndarray  # n bool, after padding
+    reasons: list[str]  # n, '' when usable
+    matrices: np.ndarray  # n x 2 x 3 float32 (NaN where the face is lost)
+    segments: np.ndarray  # n int32, -1 where unusable
+    references: list[int]  # frames
+
+
+def process(frames: Iterator[tuple[np.ndarray, Callable[[], np.ndarray]]], n: int, fps: float,
+            detect: Callable[[np.ndarray, int], Detection | None], align: AlignParams, track: TrackParams,
+            p: RecordingFlowParams, on_aligned: Callable[[int, np.ndarray], None] | None = None) -> RecordingFlow:
+    """Everything the long-recording stages need from `n` frames given as (grey, colour loader)."""
+    refs = reference_frames(p, fps)
+    depth = max(refs)
+    compute = flow_function(p.method)
+    tracker = FaceTracker(detect, align, track, fps)
+    mask = face_mask(align.size, target_landmarks(align))
+    ring: list[np.ndarray | None] = [None] * (depth + 1)
+    features = np.zeros((n, len(refs), p.grid, p.grid, 3), np.float16)
+    valid = np.zeros((n, len(refs)), bool)
+    matrices = np.full((n, 2, 3), np.nan, np.float32)
+    segments = np.full(n, -1, np.int32)
+    reasons = [""] * n
+    last_bad = -1
+    count = 0
+    for i, (grey, colour) in enumerate(frames):
+        if i >= n:
+            break
+        count += 1
+        step = tracker.step(grey, colour)
+        reasons[i] = step.reason
+        if step.matrix is None:
+            last_bad = i
+            ring[i % (depth + 1)] = None
+            continue
+        matrices[i], segments[i] = step.matrix, step.segment
+        aligned = cv2.warpAffine(grey, step.matrix, (align.size, align.size), flags=cv2.INTER_LINEAR,
+                                 borderMode=cv2.BORDER_REPLICATE)
+        ring[i % (depth + 1)] = aligned
+        if on_aligned is not None:
+            on_aligned(i, aligned)
+        for j, k in enumerate(refs):
+            if i - k <= last_bad or segments[i - k] != step.segment:
+                continue
+            flow = compute(ring[(i - k) % (depth + 1)], aligned)
+            flow = remove_head_motion(flow, head_motion(flow, mask))
+            features[i, j] = pooled(flow, p.grid)
+            valid[i, j] = True
+    if count < n:
+        raise FrameError("short_recording", f"only {count} of {n} frames could be read")
+    padded = pad_unusable(reasons, max(0, int(round(track.pad_s * fps))))
+    usable = np.array([not r for r in padded])
+    # Flow is valid only where its frame and its reference (and every frame between) are usable.
+    bad_before = np.concatenate([[0], np.cumsum(~usable)])
+    for j, k in enumerate(refs):
+        idx = np.arange(n)
+        start = np.maximum(idx - k, 0)
+        clean = (bad_before[idx + 1] - bad_before[start]) == 0
+        valid[:, j] &= clean & (idx >= k)
+    features[~valid] = 0
+    return RecordingFlow(features, valid, usable, padded, matrices, segments, refs)
+
+
+def folder_frames(paths: list[Path]) -> Iterator[tuple[np.ndarray, Callable[[], np.ndarray]]]:
+    for path in paths:
+        yield read_frame(path), (lambda path=path: read_frame(path, color=True))
+
+
+def video_frames(frames: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, Callable[[], np.ndarray]]]:
+    for bgr in frames:
+        yield cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), (lambda bgr=bgr: bgr)
+
+
+def span_records(reasons: list[str], numbers: list[int], fps: float) -> list[dict[str, Any]]:
+    """Unusable spans in the recording's own numbering and in seconds from its first frame."""
+    out = []
+    for a, b, reason in spans(reasons):
+        out.append({"first": numbers[a], "last": numbers[b], "frames": b - a + 1, "reason": reason,
+                    "start_s": round((numbers[a] - numbers[0]) / fps, 3),
+                    "end_s": round((numbers[b] - numbers[0] + 1) / fps, 3)})
+    return out
+
+
+def save(path: Path, result: RecordingFlow, numbers: list[int], fps: float, p: RecordingFlowParams) -> None:
+    codes = np.array([REASONS.index(r) + 1 if r else 0 for r in result.reasons], np.int8)
+    clipfiles.save(path, features=result.features, valid=result.valid, usable=result.usable, reasons=codes,
+                   reason_names=np.array(("",) + REASONS), numbers=np.asarray(numbers, np.int32),
+                   matrices=result.matrices, segments=result.segments,
+                   references=np.asarray(result.references, np.int32), fps=np.float32(fps),
+                   channels=np.array(CHANNELS), method=np.array(p.method))
+
+
+def load(path: Path) -> dict[str, np.ndarray]:
+    return clipfiles.load(path)
+
+
+def recording_file(root: str | Path, recording_id: str) -> Path:
+    return clipfiles.clip_file(root, recording_id)
+
+
+def mtcnn_only(detector: Any) -> Callable[[np.ndarray, int], Detection | None]:
+    """MTCNN's face or None: the Haar cascade's guessed landmarks are too coarse to anchor a
+    track on, and it finds "faces" in a hand."""
+    def detect(bgr: np.ndarray, views: int) -> Detection | None:
+        found = detector.detect(bgr, views)
+        return found if found is not None and found.detector == "mtcnn" else None
+    return detect
+
+
+def worker_setup(min_confidence: float) -> dict[str, Any]:
+    """One MTCNN per worker, and OpenCV on one thread: the stage runs one worker per core, and
+    OpenCV's own threads would only contend with the other workers (measured: 161 -> %s frames/s)."""
+    from apexspot.face import detector_state
+
+    cv2.setNumThreads(1)
+    return detector_state(min_confidence)
+
+
+def preprocess_to_file(job: tuple[Any, Path, AlignParams, TrackParams, RecordingFlowParams]) -> dict[str, Any]:
+    """One recording through decode, tracking and flow, saved as one file; a recording that
+    cannot be read is a skip record naming it."""
+    import time
+
+    from apexspot.datasets.recordings import frame_numbers
+    from apexspot.workers import worker_state
+
+    rec, out_root, align, track, flow = job
+    start = time.perf_counter()
+    listed = frame_numbers(Path(rec.frames_dir))
+    numbers = listed[3] if listed else []
+    paths = [rec.frame_path(n) for n in numbers]
+    try:
+        result = process(folder_frames(paths), len(paths), rec.fps, mtcnn_only(worker_state()["detector"]),
+                         align, track, flow)
+    except FrameError as err:
+        return {"recording_id": rec.recording_id, "skipped": err.reason, "detail": err.detail}
+    save(recording_file(out_root, rec.recording_id), result, numbers, rec.fps, flow)
+    return {"recording_id": rec.recording_id, "frames": len(paths), "usable": round(float(result.usable.mean()), 4),
+            "unusable": span_records(result.reasons, numbers, rec.fps), "gaps": int(rec.last - rec.first + 1 - len(numbers)),
+            "seconds": round(time.perf_counter() - start, 2)}
