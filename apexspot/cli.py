@@ -57,7 +57,7 @@ def cmd_spot(args: argparse.Namespace) -> None:
 
     from apexspot import spot
 
-    spotted = spot.spot(args.source, args.onset, args.offset, args.models, args.plot)
+    spotted = spot.spot(args.source, args.onset, args.offset, args.models, args.plot, args.fps)
     if args.plot:
         spot.plot(spotted, args.plot)
     print(json.dumps(spotted.result) if args.json else spot.describe(spotted.result))
@@ -132,6 +132,7 @@ def parser() -> argparse.ArgumentParser:
                    "(default: the first frame)")
     s.add_argument("--offset", type=int, help="last frame of the window, numbered the same way (default: the last)")
     s.add_argument("--models", default="models", help="folder of fold_<k>.keras (default: models/)")
+    s.add_argument("--fps", type=float, help="frames per second (default: the video's own; 200 for a folder)")
     s.add_argument("--json", action="store_true", help="print the result as JSON")
     s.add_argument("--plot", help="write onset | spotted apex | flow at the apex beside the score curve to this PNG")
     s.set_defaults(func=cmd_spot)

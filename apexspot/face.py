@@ -12,7 +12,7 @@ import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import cv2
 import numpy as np
@@ -73,21 +73,36 @@ def same_bytes_on_every_machine() -> None:
 
 
 class ForkedDetector:
-    """A FaceDetector in a child process forked for each detection: in a process that runs
-    the spotters on JAX or PyTorch (`apexspot spot`), MTCNN still gets TensorFlow."""
+    """A FaceDetector in a child process forked once (before Keras loads): in a process that
+    runs the spotters on JAX or PyTorch (`apexspot spot`), MTCNN still gets TensorFlow. Use it
+    as a context manager, so the child ends with the work."""
 
     def __init__(self, min_confidence: float = 0.9) -> None:
-        self.min_confidence = min_confidence
-
-    def detect(self, bgr: np.ndarray, views: int = 1) -> "Detection | None":
         import multiprocessing
 
-        with multiprocessing.get_context("fork").Pool(1) as pool:
-            return pool.apply(_detect_in_child, (bgr, views, self.min_confidence))
+        self._pool = multiprocessing.get_context("fork").Pool(1, initializer=_start_child,
+                                                                initargs=(min_confidence,))
+
+    def detect(self, bgr: np.ndarray, views: int = 1) -> "Detection | None":
+        return self._pool.apply(_detect_in_child, (bgr, views))
+
+    def __enter__(self) -> "ForkedDetector":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.terminate()
+        self._pool.join()
 
 
-def _detect_in_child(bgr: np.ndarray, views: int, min_confidence: float) -> "Detection | None":
-    return FaceDetector(min_confidence).detect(bgr, views)
+_child: dict[str, "FaceDetector"] = {}
+
+
+def _start_child(min_confidence: float) -> None:
+    _child["detector"] = FaceDetector(min_confidence)
+
+
+def _detect_in_child(bgr: np.ndarray, views: int) -> "Detection | None":
+    return _child["detector"].detect(bgr, views)
 
 
 class FaceDetector:
@@ -310,25 +325,6 @@ def onset_transform(onset: np.ndarray, where: str, detector: FaceDetector,
         raise FrameError("face_too_small", f"the face in {where} has its eyes {iod:.0f} px apart; the aligned "
                          f"{p.size}x{p.size} frame needs at least {target_iod:.0f} (lower face.size)")
     return found, similarity_transform(marks, p)
-
-
-def align_frames(images: Iterable[np.ndarray], detector: FaceDetector, p: AlignParams) -> AlignedClip:
-    """The same alignment for frames read one at a time (a video, a long folder), the first
-    being the onset: only the aligned frames are kept, so memory grows by size x size bytes
-    a frame, not by the recording's frame size."""
-    images = iter(images)
-    first = next(images, None)
-    if first is None:
-        raise FrameError("no_frames", "the window holds no frame")
-    found, matrix = onset_transform(first, "the onset frame", detector, p)
-
-    def warp(image: np.ndarray) -> np.ndarray:
-        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-        return cv2.warpAffine(grey, matrix, (p.size, p.size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-
-    out = np.stack([warp(first)] + [warp(image) for image in images])
-    return AlignedClip(out, found.landmarks, apply_transform(matrix, found.landmarks), matrix,
-                       found.detector, found.confidence, 1)
 
 
 def align_clip(paths: list[Path], detector: FaceDetector, p: AlignParams) -> AlignedClip:

@@ -91,6 +91,7 @@ class Window:
     paths: list[Path] = field(default_factory=list)  # a folder's file of each frame in the window
     fps: float | None = None  # a video's frame rate, when it states one
     start: int = 0  # position of the window's first frame in the recording
+    first: int = 0  # the number of the recording's first frame (seconds count from it)
 
     @property
     def onset(self) -> int:
@@ -147,7 +148,7 @@ def read_window(source: str | Path, onset: int | None = None, offset: int | None
             print(f"apexspot spot: {source}: no frame numbered {where} ({sum(b - a + 1 for a, b in missing)} "
                   f"missing in the window): scores run over the files as they are, so time is not uniform there",
                   file=sys.stderr)
-        return Window(source, numbers[start:stop + 1], len(paths), paths[start:stop + 1])
+        return Window(source, numbers[start:stop + 1], len(paths), paths[start:stop + 1], first=numbers[0])
     if not source.is_file():
         raise ApexspotError(f"{source}: no such video file or folder")
     video = cv2.VideoCapture(str(source))
@@ -220,20 +221,72 @@ def check(source: str | Path, onset: int | None, offset: int | None, models: str
     return model_files(Path(models)), load_settings(Path(models)), read_window(source, onset, offset)
 
 
+def frame_rate(clip: Window, fps: float | None) -> tuple[float, str]:
+    """The recording's frame rate and where it came from: --fps, the video's header, or the
+    200 fps of CASME II and SAMM for a folder (said in the result)."""
+    if fps:
+        return float(fps), "--fps"
+    if clip.fps:
+        return clip.fps, "video header"
+    return 200.0, "assumed (a folder of frames states none; give --fps)"
+
+
+@dataclass
+class Followed:
+    """The window's face, followed: aligned frames (a copy of the nearest usable frame where
+    the face is unusable), which frames are usable, and the unusable spans."""
+
+    frames: np.ndarray  # T x S x S uint8
+    usable: np.ndarray  # T bool
+    unusable: list[dict[str, Any]]
+    features: Any  # the long-recording flow (apexspot.long.preprocess.RecordingFlow)
+
+
+def follow(clip: Window, settings: dict[str, Any], fps: float) -> Followed:
+    """The face tracked through the window (as the long-recording pipeline does), with MTCNN
+    in a child process; raises ApexspotError when no frame has a usable face."""
+    from apexspot.config import RecordingFlowParams, TrackParams
+    from apexspot.face import ForkedDetector
+    from apexspot.long.preprocess import mtcnn_only, process, span_records, video_frames
+
+    face = AlignParams.from_params(settings.get("face"), "face")
+    recordings = settings.get("recordings") or {}
+    track = TrackParams.from_params(recordings.get("track"), "recordings.track")
+    flow = RecordingFlowParams.from_params(recordings.get("flow"), "recordings.flow")
+    n = len(clip.numbers)
+    aligned: dict[int, np.ndarray] = {}
+    with ForkedDetector(face.min_confidence) as detector:
+        try:
+            result = process(video_frames(clip.frames()), n, fps, mtcnn_only(detector), face, track, flow,
+                             on_aligned=lambda i, frame: aligned.__setitem__(i, frame))
+        except FrameError as err:
+            raise ApexspotError(f"{clip.source}: {err.detail}") from None
+    spans = span_records(result.reasons, clip.numbers, fps, clip.first)
+    good = np.flatnonzero(result.usable)
+    if good.size == 0:
+        where = "; ".join(f"{s['first']}..{s['last']} {s['reason']}" for s in spans)
+        raise ApexspotError(f"{clip.source}: no usable face in frames {clip.onset}..{clip.offset} ({where}): "
+                            f"nothing to spot")
+    frames = np.empty((n, face.size, face.size), np.uint8)
+    for i in range(n):
+        before = good[good <= i]
+        frames[i] = aligned[int(before[-1] if before.size else good[0])]
+    return Followed(frames, result.usable, spans, result)
+
+
 def spot(source: str | Path, onset: int | None = None, offset: int | None = None,
-         models: str | Path = "models", plot: str | Path | None = None) -> Spotted:
-    """Apex of the recording between `onset` and `offset`, both in the recording's numbering."""
+         models: str | Path = "models", plot: str | Path | None = None, fps: float | None = None) -> Spotted:
+    """Apex of the recording between `onset` and `offset`, both in the recording's numbering,
+    never in a frame without a usable face."""
     files, settings, clip = check(source, onset, offset, models, plot)
-    from apexspot.face import ForkedDetector, align_frames
+    rate, rate_from = frame_rate(clip, fps)
+    followed = follow(clip, settings, rate)
+    from apexspot.face import target_landmarks
     from apexspot.flow import apex_flow, clip_flow, flow_function
 
-    try:
-        face = AlignParams.from_params(settings.get("face"), "face")
-        aligned = align_frames(clip.frames(), ForkedDetector(face.min_confidence), face)
-    except FrameError as err:
-        raise ApexspotError(f"{source}: {err.detail}") from None
+    face = AlignParams.from_params(settings.get("face"), "face")
     flow_params = FlowParams.from_params(settings.get("flow"), "flow")
-    flow = clip_flow(aligned.frames, aligned.aligned_landmarks, flow_params, dtype=np.float16)  # as the flow stage stores it
+    flow = clip_flow(followed.frames, target_landmarks(face), flow_params, dtype=np.float16)
     # Keras loads here: after the arguments are checked, and after the face detector's child
     # process has forked (it must start without this process's Keras backend).
     from apexspot.fold import TrainedFold
@@ -241,30 +294,43 @@ def spot(source: str | Path, onset: int | None = None, offset: int | None = None
     folds = [TrainedFold.load(f) for f in files]
     scores = np.mean([fold.scores(flow.flow) for fold in folds], axis=0)
     rule = SpotParams.from_params(settings.get("spot"), "spot")
-    at = apex_index(scores, rule.method, rule.window)
-    uv = apex_flow(flow_function(flow_params.method), aligned.frames, at,
+    masked = np.where(followed.usable, scores, np.min(scores) - 1.0)  # never an apex without a face
+    at = apex_index(masked, rule.method, rule.window)
+    if not followed.usable[at]:  # the window rule's centre fell in an unusable frame: its best usable frame
+        at = int(np.argmax(masked))
+    uv = apex_flow(flow_function(flow_params.method), followed.frames, at,
                    flow.head if flow_params.remove_global else None)
     result = {"source": str(source), "numbering": "file name number" if clip.files else "0-based frame index",
               "onset": clip.onset, "offset": clip.offset, "apex": clip.numbers[at]}
     if clip.files:
         result |= {"onset_file": clip.files[0], "apex_file": clip.files[at], "offset_file": clip.files[-1]}
-    elif clip.fps:
-        result |= {"fps": clip.fps, "apex_seconds": round(clip.numbers[at] / clip.fps, 4)}
-    result |= {"frames": clip.length, "models": [f.name for f in files], "detector": aligned.detector,
-               "scores": [round(float(s), 6) for s in scores]}
-    return Spotted(result, aligned.frames, uv, clip.numbers, at)
+    result |= {"fps": rate, "fps_from": rate_from, "apex_seconds": round((clip.numbers[at] - clip.first) / rate, 4)}
+    result |= {"frames": clip.length, "models": [f.name for f in files], "detector": "mtcnn, followed",
+               "unusable": followed.unusable,
+               "scores": [round(float(s), 6) if ok else None for s, ok in zip(scores, followed.usable)]}
+    return Spotted(result, followed.frames, uv, clip.numbers, at)
 
 
 def describe(result: dict[str, Any]) -> str:
-    """One line in the recording's own terms."""
+    """What was found, in the recording's own terms, and where there was no face to look at."""
     if "apex_file" in result:
-        where = f"apex at frame {result['apex']} ({result['apex_file']})"
-    elif "apex_seconds" in result:
-        where = f"apex at frame {result['apex']} ({result['apex_seconds']:.3f} s at {result['fps']:g} fps)"
+        where = f"apex at frame {result['apex']} ({result['apex_file']}, {result['apex_seconds']:.3f} s)"
     else:
-        where = f"apex at frame {result['apex']}"
-    return (f"{where}, window {result['onset']}..{result['offset']} ({result['numbering']}); "
-            f"{len(result['models'])} fold models, face by {result['detector']}")
+        where = f"apex at frame {result['apex']} ({result['apex_seconds']:.3f} s at {result['fps']:g} fps)"
+    lines = [f"{where}, window {result['onset']}..{result['offset']} ({result['numbering']}); "
+             f"{len(result['models'])} fold models, face {result['detector']}"]
+    lines += unusable_lines(result)
+    return "\n".join(lines)
+
+
+def unusable_lines(result: dict[str, Any]) -> list[str]:
+    spans = result.get("unusable") or []
+    if not spans:
+        return []
+    total = sum(s["frames"] for s in spans)
+    out = [f"no usable face in {total} frame(s), {len(spans)} span(s); nothing is spotted there:"]
+    out += [f"  frames {s['first']}..{s['last']} ({s['start_s']:.2f}-{s['end_s']:.2f} s): {s['reason']}" for s in spans]
+    return out
 
 
 def plot(spotted: Spotted, path: str | Path) -> None:
@@ -290,11 +356,22 @@ def plot(spotted: Spotted, path: str | Path) -> None:
         ax.set_title(title, fontsize=8)
         ax.axis("off")
     ax = axes[-1]
-    ax.plot(spotted.numbers, r["scores"], label=f"mean score of {len(r['models'])} fold models")
+    scores = [np.nan if s is None else s for s in r["scores"]]
+    ax.plot(spotted.numbers, scores, label=f"mean score of {len(r['models'])} fold models")
     ax.axvline(r["apex"], color="red", linestyle=":", label=f"apex {r['apex']}")
+    shade_unusable(ax, r.get("unusable") or [])
     ax.set_xlabel("frame (" + r["numbering"] + ")")
     ax.set_title(Path(r["source"]).name, fontsize=9)
     ax.legend(fontsize=8)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=100, bbox_inches="tight", format="png")
     plt.close(fig)
+
+
+def shade_unusable(ax: Any, spans: list[dict[str, Any]]) -> None:
+    """Grey bands over the frames without a usable face, labelled once per reason."""
+    seen: set[str] = set()
+    for span in spans:
+        label = None if span["reason"] in seen else f"no usable face: {span['reason']}"
+        seen.add(span["reason"])
+        ax.axvspan(span["first"] - 0.5, span["last"] + 0.5, color="0.6", alpha=0.35, label=label)

@@ -49,7 +49,7 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> dict:
         TrainedFold(model, s).save(models / f"fold_{k}.keras")
     (models / "params.yaml").write_text(yaml.safe_dump({
         "face": PARAMS.face.replace(views=1).model_dump(), "flow": PARAMS.flow.model_dump(),
-        "spot": PARAMS.spot.model_dump()}))
+        "spot": PARAMS.spot.model_dump(), "recordings": PARAMS.recordings.model_dump()}))
     return {"root": root, "folder": folder, "video": video, "models": models, "n": len(frames)}
 
 
@@ -85,7 +85,10 @@ def test_spot_a_folder_speaks_in_its_file_numbers(recording: dict) -> None:
     assert result["numbering"] == "file name number" and len(result["scores"]) == last - 50 + 1
     text = spot(str(recording["folder"]), "--models", str(recording["models"]), "--onset", "50",
                 cwd=recording["root"]).stdout
-    assert text.startswith(f"apex at frame {result['apex']} (img{result['apex']}.png), window 50..{last}")
+    seconds = (result["apex"] - 46) / 200  # from the folder's first frame, at the 200 fps a folder is assumed to have
+    assert result["fps"] == 200 and result["fps_from"].startswith("assumed")
+    assert result["apex_seconds"] == pytest.approx(seconds)
+    assert text.startswith(f"apex at frame {result['apex']} (img{result['apex']}.png, {seconds:.3f} s), window 50..{last}")
 
 
 def test_spot_checks_its_arguments_before_loading_tensorflow(recording: dict) -> None:
@@ -100,7 +103,7 @@ def test_spot_checks_its_arguments_before_loading_tensorflow(recording: dict) ->
 @pytest.mark.parametrize("case,message", [
     ("no_models", "no trained models"),
     ("bad_video", "OpenCV cannot read any frame"),
-    ("no_face", "no face found"),
+    ("no_face", "no usable face in frames 0..3 (0..3 no_face): nothing to spot"),
     ("outside", "must satisfy 0 <= onset < offset <= "),
 ])
 def test_spot_errors(recording: dict, tmp_path: Path, case: str, message: str) -> None:
@@ -135,3 +138,34 @@ def test_spot_refuses_a_frame_of_another_size(tmp_path: Path) -> None:
         cv2.imwrite(str(tmp_path / f"img{n}.jpg"), np.zeros((48, 64, 3) if n != 2 else (40, 64, 3), np.uint8))
     with pytest.raises(ApexspotError, match=r"img2\.jpg is 64x40, but the onset frame img1\.jpg is 64x48"):
         list(read_window(tmp_path).frames())
+
+
+def test_spot_reports_where_the_face_left_and_spots_nothing_there(recording: dict, tmp_path: Path) -> None:
+    """A video whose face is gone from its 40th frame on (a wall where the face was): the span
+    is reported with its frames, seconds and reason, and the apex and scores stay out of it."""
+    subjects, clips = synthetic.sample_dataset(2, 1, seed=4)
+    spec = clips[1]
+    spec.onset, spec.apex, spec.offset, spec.blink_start = 100, 112, 179, -1
+    frames = synthetic.render_clip(subjects[1], spec)
+    video = tmp_path / "leaves.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 25, (640, 480))
+    for i, frame in enumerate(frames):
+        writer.write(frame if i < 40 else np.full_like(frame, 128))
+    writer.release()
+    done = spot(str(video), "--models", str(recording["models"]), "--onset", "0", "--offset", "79", "--json",
+                cwd=recording["root"])
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    spans = result["unusable"]
+    assert spans and spans[-1]["last"] == 79 and spans[-1]["reason"] in ("no_face", "occluded", "out_of_frame")
+    first_bad = min(s["first"] for s in spans)
+    assert 30 <= first_bad <= 40  # the face's last frames before it goes are padded out too
+    assert spans[-1]["end_s"] == pytest.approx(80 / 25) and spans[0]["start_s"] == pytest.approx(first_bad / 25)
+    assert result["apex"] < first_bad
+    assert all(s is None for s in result["scores"][40:]) and all(s is not None for s in result["scores"][:first_bad])
+    text = spot(str(video), "--models", str(recording["models"]), "--onset", "0", "--offset", "79",
+                cwd=recording["root"]).stdout
+    assert "no usable face in" in text
+    assert all(f"frames {s['first']}..{s['last']} " in text for s in spans)
+    covered = sorted(f for s in spans for f in range(s["first"], s["last"] + 1))
+    assert covered == list(range(first_bad, 80))  # one stretch, however its reasons split it

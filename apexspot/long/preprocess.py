@@ -123,13 +123,14 @@ def video_frames(frames: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, Cal
         yield cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), (lambda bgr=bgr: bgr)
 
 
-def span_records(reasons: list[str], numbers: list[int], fps: float) -> list[dict[str, Any]]:
-    """Unusable spans in the recording's own numbering and in seconds from its first frame."""
+def span_records(reasons: list[str], numbers: list[int], fps: float, first: int | None = None) -> list[dict[str, Any]]:
+    """Unusable spans in the recording's own numbering, and in seconds from its frame numbered
+    `first` (default: the first of `numbers`)."""
+    first = numbers[0] if first is None else first
     out = []
     for a, b, reason in spans(reasons):
         out.append({"first": numbers[a], "last": numbers[b], "frames": b - a + 1, "reason": reason,
-                    "start_s": round((numbers[a] - numbers[0]) / fps, 3),
-                    "end_s": round((numbers[b] - numbers[0] + 1) / fps, 3)})
+                    "start_s": round((numbers[a] - first) / fps, 3), "end_s": round((numbers[b] - first + 1) / fps, 3)})
     return out
 
 
