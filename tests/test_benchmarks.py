@@ -27,3 +27,12 @@ def test_spot_memory_quick_reports_peak_memory() -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     line = done.stdout.strip().splitlines()[-1]
     assert line.startswith("spot on 150 frames (clip): peak memory ") and " MB, " in line, done.stdout
+
+
+def test_preprocess_recordings_prints_frames_per_second() -> None:
+    done = subprocess.run([sys.executable, "benchmarks/preprocess_recordings.py", "--recordings", "2", "--seconds", "3"],
+                          cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "2 recordings, 180 frames of 640x480 at a declared 200 fps" in done.stdout
+    rate = next(line for line in done.stdout.splitlines() if line.startswith("decode + face + flow"))
+    assert float(rate.split(" frames/s")[0].rsplit(" ", 1)[-1]) > 0
