@@ -119,6 +119,7 @@ class RecordingFlowParams(Section):
     method: Literal["farneback", "dis"]
     references_s: list[Annotated[float, Field(gt=0, le=5)]] = Field(min_length=1)
     grid: int = Field(ge=2, le=32)  # cells per side of the aligned face
+    rate: float = Field(gt=0, le=1000)  # flow at this many frames a second (every frame of a slower recording)
 
 
 class FoldParams(Section):
@@ -228,6 +229,26 @@ class SyntheticRecordings(Section):
     jpeg_quality: int = Field(ge=1, le=100)
 
 
+class IntervalSpotterParams(Section):
+    """The interval spotter (apexspot.long.spotter): per-frame flow features, dilated temporal
+    convolutions, the probability that each moment is inside a micro- and a macro-expression."""
+
+    width: int = Field(ge=4, le=512)  # features per step
+    temporal_layers: int = Field(ge=1, le=10)  # dilations 1, 2, 4, ...: context of 2^layers steps
+    dropout_rate: float = Field(ge=0, lt=1)
+    smooth_s: float = Field(ge=0)  # probabilities averaged over this long before the threshold
+
+
+class IntervalTraining(Section):
+    seed: int
+    epochs: int = Field(ge=1)
+    crops_per_epoch: int = Field(ge=1)  # random windows of the training recordings per epoch
+    crop_s: float = Field(gt=0)  # seconds per window
+    batch_size: int = Field(ge=1)
+    learning_rate: float = Field(gt=0, lt=1)
+    augment: bool  # mirrored (u negated) and time-stretched (0.9-1.1x) windows
+
+
 class RecordingsParams(Section):
     """The long-recording pipeline (recordings/dvc.yaml)."""
 
@@ -239,6 +260,9 @@ class RecordingsParams(Section):
     track: TrackParams
     flow: RecordingFlowParams
     folds: FoldParams
+    spotter: IntervalSpotterParams
+    train: IntervalTraining
+    bootstrap: int = Field(ge=100)  # subject resamples for every interval
 
 
 class Params(Section):

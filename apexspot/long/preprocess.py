@@ -47,11 +47,20 @@ def pooled(flow: np.ndarray, grid: int) -> np.ndarray:
     return np.dstack([uv, mag])
 
 
+def sampled(n: int, fps: float, rate: float) -> np.ndarray:
+    """The frames flow is computed at: `rate` a second, nearest frame (all of them when the
+    recording is no faster). At 200 fps neighbouring frames are near-copies; every 6.7th
+    carries the same motion at a seventh of the cost."""
+    stride = max(fps / rate, 1.0)
+    return np.unique(np.round(np.arange(0, n, stride)).astype(int).clip(0, max(n - 1, 0)))
+
+
 @dataclass
 class RecordingFlow:
-    features: np.ndarray  # n x R x grid x grid x 3 float16 (R references); 0 where not valid
-    valid: np.ndarray  # n x R bool: flow exists (both frames usable, same segment, nothing unusable between)
-    usable: np.ndarray  # n bool, after padding
+    positions: np.ndarray  # m frame positions (0-based) the flow was computed at
+    features: np.ndarray  # m x R x grid x grid x 3 float16 (R references); 0 where not valid
+    valid: np.ndarray  # m x R bool: flow exists (both frames usable, same segment, nothing unusable between)
+    usable: np.ndarray  # n bool, every frame, after padding
     reasons: list[str]  # n, '' when usable
     matrices: np.ndarray  # n x 2 x 3 float32 (NaN where the face is lost)
     segments: np.ndarray  # n int32, -1 where unusable
@@ -61,15 +70,20 @@ class RecordingFlow:
 def process(frames: Iterator[tuple[np.ndarray, Callable[[], np.ndarray]]], n: int, fps: float,
             detect: Callable[[np.ndarray, int], Detection | None], align: AlignParams, track: TrackParams,
             p: RecordingFlowParams, on_aligned: Callable[[int, np.ndarray], None] | None = None) -> RecordingFlow:
-    """Everything the long-recording stages need from `n` frames given as (grey, colour loader)."""
+    """Everything the long-recording stages need from `n` frames given as (grey, colour loader).
+    Every frame is tracked (the face must not jump between looks); flow is computed at the
+    `sampled` frames."""
     refs = reference_frames(p, fps)
     depth = max(refs)
     compute = flow_function(p.method)
     tracker = FaceTracker(detect, align, track, fps)
     mask = face_mask(align.size, target_landmarks(align))
+    positions = sampled(n, fps, p.rate)
+    step_of = np.full(n, -1, np.int64)
+    step_of[positions] = np.arange(len(positions))
     ring: list[np.ndarray | None] = [None] * (depth + 1)
-    features = np.zeros((n, len(refs), p.grid, p.grid, 3), np.float16)
-    valid = np.zeros((n, len(refs)), bool)
+    features = np.zeros((len(positions), len(refs), p.grid, p.grid, 3), np.float16)
+    valid = np.zeros((len(positions), len(refs)), bool)
     matrices = np.full((n, 2, 3), np.nan, np.float32)
     segments = np.full(n, -1, np.int32)
     reasons = [""] * n
@@ -91,26 +105,27 @@ def process(frames: Iterator[tuple[np.ndarray, Callable[[], np.ndarray]]], n: in
         ring[i % (depth + 1)] = aligned
         if on_aligned is not None:
             on_aligned(i, aligned)
+        if step_of[i] < 0:
+            continue
         for j, k in enumerate(refs):
             if i - k <= last_bad or segments[i - k] != step.segment:
                 continue
             flow = compute(ring[(i - k) % (depth + 1)], aligned)
             flow = remove_head_motion(flow, head_motion(flow, mask))
-            features[i, j] = pooled(flow, p.grid)
-            valid[i, j] = True
+            features[step_of[i], j] = pooled(flow, p.grid)
+            valid[step_of[i], j] = True
     if count < n:
         raise FrameError("short_recording", f"only {count} of {n} frames could be read")
     padded = pad_unusable(reasons, max(0, int(round(track.pad_s * fps))))
-    usable = np.array([not r for r in padded])
+    usable = np.array([not r for r in padded], bool)
     # Flow is valid only where its frame and its reference (and every frame between) are usable.
     bad_before = np.concatenate([[0], np.cumsum(~usable)])
     for j, k in enumerate(refs):
-        idx = np.arange(n)
-        start = np.maximum(idx - k, 0)
-        clean = (bad_before[idx + 1] - bad_before[start]) == 0
-        valid[:, j] &= clean & (idx >= k)
+        start = np.maximum(positions - k, 0)
+        clean = (bad_before[positions + 1] - bad_before[start]) == 0
+        valid[:, j] &= clean & (positions >= k)
     features[~valid] = 0
-    return RecordingFlow(features, valid, usable, padded, matrices, segments, refs)
+    return RecordingFlow(positions, features, valid, usable, padded, matrices, segments, refs)
 
 
 def folder_frames(paths: list[Path]) -> Iterator[tuple[np.ndarray, Callable[[], np.ndarray]]]:
@@ -136,7 +151,8 @@ def span_records(reasons: list[str], numbers: list[int], fps: float, first: int 
 
 def save(path: Path, result: RecordingFlow, numbers: list[int], fps: float, p: RecordingFlowParams) -> None:
     codes = np.array([REASONS.index(r) + 1 if r else 0 for r in result.reasons], np.int8)
-    clipfiles.save(path, features=result.features, valid=result.valid, usable=result.usable, reasons=codes,
+    clipfiles.save(path, positions=result.positions.astype(np.int32), features=result.features, valid=result.valid,
+                   usable=result.usable, reasons=codes,
                    reason_names=np.array(("",) + REASONS), numbers=np.asarray(numbers, np.int32),
                    matrices=result.matrices, segments=result.segments,
                    references=np.asarray(result.references, np.int32), fps=np.float32(fps),
