@@ -16,6 +16,9 @@ Same interface as the short-clip spotters: `build`, `fit`, `score`, `state`.
 
 from __future__ import annotations
 
+import json
+import math
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -23,6 +26,9 @@ import numpy as np
 from keras import layers
 
 from apexspot.config import IntervalSpotterParams, IntervalTraining
+from apexspot.errors import ApexspotError, ParamsError
+from apexspot.files import write_json
+from apexspot.fold import load_model, save_model
 from apexspot.long.intervals import Spotted, decode, fit_decoding
 from apexspot.long.megc import KINDS
 from apexspot.long.sequences import Sequence
@@ -108,3 +114,34 @@ class IntervalSpotter:
 
     def state(self) -> dict[str, Any]:
         return {"spotter": self.p.model_dump(), "thresholds": self.thresholds, "min_s": self.min_s}
+
+
+def save(model: keras.Model, spotter: IntervalSpotter, path: Path, **extra: Any) -> None:
+    """recordings/models/fold_<k>.keras and its record (settings, fitted thresholds) beside it."""
+    save_model(model, path)
+    write_json(path.with_suffix(".json"), spotter.state() | extra)
+
+
+def load(path: str | Path) -> tuple[keras.Model, IntervalSpotter]:
+    """A trained interval spotter, its record checked before the weights are read."""
+    path = Path(path)
+    record_path = path.with_suffix(".json")
+    try:
+        record = json.loads(record_path.read_text())
+    except FileNotFoundError:
+        raise ApexspotError(f"{record_path}: missing (every fold_<k>.keras has one; rerun the pipeline)") from None
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise ApexspotError(f"{record_path}: not a fold record ({type(err).__name__})") from None
+    try:
+        p = IntervalSpotterParams.from_params(record.get("spotter") if isinstance(record, dict) else None,
+                                              f"{record_path}: spotter")
+    except ParamsError as err:
+        raise ApexspotError(str(err)) from None
+    for key in ("thresholds", "min_s"):
+        values = record.get(key)
+        ok = isinstance(values, dict) and set(values) == set(KINDS) and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+            for v in values.values())
+        if not ok:
+            raise ApexspotError(f"{record_path}: {key} must give a number for micro and macro, not {values!r}")
+    return load_model(path), IntervalSpotter(p, record)
