@@ -52,12 +52,18 @@ def cmd_ablate(args: argparse.Namespace) -> None:
 
 
 def cmd_spot(args: argparse.Namespace) -> None:
-    """Spot the apex in a video file or a folder of frames with the trained fold models."""
+    """Every expression in a recording (video file or folder of frames); with --onset/--offset, the apex between."""
     import json
 
     from apexspot import spot
 
-    spotted = spot.spot(args.source, args.onset, args.offset, args.models, args.plot, args.fps)
+    if args.onset is None and args.offset is None:  # the whole recording: every expression in it
+        found = spot.spot_intervals(args.source, args.models or "recordings/models", args.plot, args.fps)
+        if args.plot:
+            spot.plot_intervals(found, args.plot)
+        print(json.dumps(found.result) if args.json else spot.describe_intervals(found.result))
+        return
+    spotted = spot.spot(args.source, args.onset, args.offset, args.models or "models", args.plot, args.fps)
     if args.plot:
         spot.plot(spotted, args.plot)
     print(json.dumps(spotted.result) if args.json else spot.describe(spotted.result))
@@ -129,12 +135,14 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("source", help="a video file (anything OpenCV reads) or a folder of frames")
     s.add_argument("--onset", type=int, help="first frame of the window, numbered as the recording numbers them: "
                    "the number in the file name for a folder (img46.jpg: 46), the 0-based index for a video "
-                   "(default: the first frame)")
+                   "(with --onset and/or --offset: one apex in that window; with neither: every expression in the recording)")
     s.add_argument("--offset", type=int, help="last frame of the window, numbered the same way (default: the last)")
-    s.add_argument("--models", default="models", help="folder of fold_<k>.keras (default: models/)")
+    s.add_argument("--models", help="folder of fold_<k>.keras (default: recordings/models/ for a whole recording, "
+                   "models/ with --onset/--offset)")
     s.add_argument("--fps", type=float, help="frames per second (default: the video's own; 200 for a folder)")
     s.add_argument("--json", action="store_true", help="print the result as JSON")
-    s.add_argument("--plot", help="write onset | spotted apex | flow at the apex beside the score curve to this PNG")
+    s.add_argument("--plot", help="write the picture to this PNG: the probabilities over time with the intervals "
+                   "(whole recording), or onset | apex | flow beside the score curve (--onset/--offset)")
     s.set_defaults(func=cmd_spot)
 
     s = sub.add_parser("export", help=cmd_export.__doc__)

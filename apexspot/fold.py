@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,8 @@ import numpy as np
 
 from apexspot.config import variant_from
 from apexspot.errors import ApexspotError, ParamsError
-from apexspot.files import reproducible_zip, write_json
+from apexspot.files import write_json
+from apexspot.modelfiles import load_model, save_model
 from apexspot.spotters import Spotter, spotter
 
 
@@ -77,30 +76,3 @@ def check_state(record: dict[str, Any], where: Path) -> dict[str, Any]:
             raise ApexspotError(f"{where}: prior.{key} is {value!r}; it must be a finite number above 0"
                                 + (" and at most 1" if key == "uniform" else ""))
     return record
-
-
-def save_model(model: keras.Model, path: Path) -> None:
-    """Weights and architecture only (no optimizer state: a third of the size), and bytes
-    that depend only on them (no save date, fixed zip times), so DVC's hash of `models`
-    changes only when the weights do."""
-    bare = keras.models.clone_model(model)
-    bare.set_weights(model.get_weights())
-    with tempfile.TemporaryDirectory() as tmp:
-        bare.save(Path(tmp) / "model.keras")
-        data = (Path(tmp) / "model.keras").read_bytes()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(reproducible_zip(data, {"metadata.json": [(rb'"date_saved": "[^"]*"', b'"date_saved": ""')]}))
-
-
-def load_model(path: str | Path) -> keras.Model:
-    """A trained fold model; safe_mode refuses arbitrary code (a Lambda layer's bytecode)."""
-    if not Path(path).is_file():
-        raise ApexspotError(f"{path}: missing (run the pipeline: `dvc repro`)")
-    if not zipfile.is_zipfile(path):
-        raise ApexspotError(f"{path}: not a Keras model file (a .keras file is a zip archive; this one is not, "
-                            f"or is truncated)")
-    try:
-        return keras.saving.load_model(str(path), safe_mode=True, compile=False)
-    except Exception as err:  # noqa: BLE001  Keras raises ValueError, OSError, TypeError, zip errors...
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ApexspotError(f"{path}: not a model this version of apexspot can load safely: {first[:300]}") from None

@@ -167,15 +167,16 @@ def read_window(source: str | Path, onset: int | None = None, offset: int | None
     return Window(source, list(range(start, stop + 1)), length, fps=fps, start=start)
 
 
-def load_settings(models: Path, project: Path = Path("params.yaml")) -> dict[str, Any]:
+def load_settings(models: Path, project: Path = Path("params.yaml"),
+                  required: tuple[str, ...] = ("face", "flow")) -> dict[str, Any]:
     """Face and flow params the models were trained with (models/params.yaml, written by the
     train stage); the spotting rule from the project's params.yaml when there is one."""
     settings: dict[str, Any] = {}
     for path in (project, models / "params.yaml"):  # the model folder's own params win
         if path.exists():
             settings |= {k: v for k, v in (read_yaml(path) or {}).items() if v is not None}
-    if "face" not in settings or "flow" not in settings:
-        raise ApexspotError(f"no face/flow params in {models / 'params.yaml'} or {project}")
+    if any(key not in settings for key in required):
+        raise ApexspotError(f"no {'/'.join(required)} params in {models / 'params.yaml'} or {project}")
     return settings
 
 
@@ -242,7 +243,7 @@ class Followed:
     features: Any  # the long-recording flow (apexspot.long.preprocess.RecordingFlow)
 
 
-def follow(clip: Window, settings: dict[str, Any], fps: float) -> Followed:
+def follow(clip: Window, settings: dict[str, Any], fps: float, keep_frames: bool = True) -> Followed:
     """The face tracked through the window (as the long-recording pipeline does), with MTCNN
     in a child process; raises ApexspotError when no frame has a usable face."""
     from apexspot.config import RecordingFlowParams, TrackParams
@@ -258,7 +259,7 @@ def follow(clip: Window, settings: dict[str, Any], fps: float) -> Followed:
     with ForkedDetector(face.min_confidence) as detector:
         try:
             result = process(video_frames(clip.frames()), n, fps, mtcnn_only(detector), face, track, flow,
-                             on_aligned=lambda i, frame: aligned.__setitem__(i, frame))
+                             on_aligned=(lambda i, frame: aligned.__setitem__(i, frame)) if keep_frames else None)
         except FrameError as err:
             raise ApexspotError(f"{clip.source}: {err.detail}") from None
     spans = span_records(result.reasons, clip.numbers, fps, clip.first)
@@ -267,8 +268,8 @@ def follow(clip: Window, settings: dict[str, Any], fps: float) -> Followed:
         where = "; ".join(f"{s['first']}..{s['last']} {s['reason']}" for s in spans)
         raise ApexspotError(f"{clip.source}: no usable face in frames {clip.onset}..{clip.offset} ({where}): "
                             f"nothing to spot")
-    frames = np.empty((n, face.size, face.size), np.uint8)
-    for i in range(n):
+    frames = np.empty((n if keep_frames else 0, face.size, face.size), np.uint8)
+    for i in range(len(frames)):
         before = good[good <= i]
         frames[i] = aligned[int(before[-1] if before.size else good[0])]
     return Followed(frames, result.usable, spans, result)
@@ -309,6 +310,96 @@ def spot(source: str | Path, onset: int | None = None, offset: int | None = None
                "unusable": followed.unusable,
                "scores": [round(float(s), 6) if ok else None for s, ok in zip(scores, followed.usable)]}
     return Spotted(result, followed.frames, uv, clip.numbers, at)
+
+
+def interval_model_files(models: Path) -> list[Path]:
+    files = sorted(models.glob("fold_*.keras"), key=natural_key) if models.is_dir() else []
+    if not files:
+        raise ApexspotError(f"{models}: no trained interval spotters (fold_<k>.keras); run "
+                            f"`dvc repro recordings/dvc.yaml` first, or give --onset and --offset to spot one apex")
+    return files
+
+
+@dataclass
+class Found:
+    """What `spot` found in a whole recording: every interval, and the probabilities behind them."""
+
+    result: dict[str, Any]
+    numbers: list[int]  # the recording's number of each step
+    probs: np.ndarray  # steps x 2 (micro, macro), mean of the fold models
+
+
+def spot_intervals(source: str | Path, models: str | Path = "recordings/models", plot: str | Path | None = None,
+                   fps: float | None = None) -> Found:
+    """Every micro- and macro-expression in the recording, by the long-recording pipeline's
+    fold models (their probabilities averaged, their fitted thresholds averaged)."""
+    check_plot_path(plot)
+    models = Path(models)
+    files = interval_model_files(models)
+    settings = load_settings(models, required=("face", "recordings"))
+    clip = read_window(source)
+    rate, rate_from = frame_rate(clip, fps)
+    followed = follow(clip, settings, rate, keep_frames=False)
+    from apexspot.long.sequences import Sequence
+    from apexspot.long.spotter import IntervalSpotter, load
+
+    f = followed.features
+    seq = Sequence(str(source), "", "", rate, np.asarray(clip.numbers), f.positions, f.features, f.valid, f.usable,
+                   {"micro": [], "macro": []}, {})
+    loaded = [load(path) for path in files]
+    probs = np.mean([s.score(m, seq)[1] for m, s in loaded], axis=0)
+    mean = {key: {k: float(np.mean([s.state()[key][k] for _, s in loaded])) for k in ("micro", "macro")}
+            for key in ("thresholds", "min_s")}
+    spotter = IntervalSpotter(loaded[0][1].p, mean)
+    first = clip.first
+    intervals = [{"kind": s.kind, "onset": clip.numbers[s.onset], "apex": clip.numbers[s.apex],
+                  "offset": clip.numbers[s.offset], "onset_s": round((clip.numbers[s.onset] - first) / rate, 3),
+                  "apex_s": round((clip.numbers[s.apex] - first) / rate, 3),
+                  "offset_s": round((clip.numbers[s.offset] - first + 1) / rate, 3), "confidence": s.confidence}
+                 for s in spotter.intervals(f.positions, probs, seq)]
+    result = {"source": str(source), "numbering": "file name number" if clip.files else "0-based frame index",
+              "frames": clip.length, "fps": rate, "fps_from": rate_from, "intervals": intervals,
+              "unusable": followed.unusable, "models": [p.name for p in files],
+              "thresholds": mean["thresholds"]}
+    return Found(result, [clip.numbers[i] for i in f.positions], probs)
+
+
+def describe_intervals(result: dict[str, Any]) -> str:
+    found = result["intervals"]
+    lines = [f"{len(found)} expression(s) in {Path(result['source']).name} ({result['frames']} frames at "
+             f"{result['fps']:g} fps, {result['numbering']}; {len(result['models'])} fold models):"]
+    lines.append(f"  {'type':<7}{'onset':>8}{'apex':>8}{'offset':>8}{'seconds':>18}{'confidence':>12}")
+    for i in found:
+        seconds = f"{i['onset_s']:.2f}-{i['offset_s']:.2f}"
+        lines.append(f"  {i['kind']:<7}{i['onset']:>8}{i['apex']:>8}{i['offset']:>8}{seconds:>18}{i['confidence']:>12.2f}")
+    return "\n".join(lines + unusable_lines(result))
+
+
+def plot_intervals(found: Found, path: str | Path) -> None:
+    """The two probabilities over the recording, the thresholds, the spotted intervals and the
+    spans without a usable face."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    r = found.result
+    fig, ax = plt.subplots(figsize=(14, 3.6))
+    for k, (kind, colour) in enumerate((("micro", "tab:red"), ("macro", "tab:blue"))):
+        ax.plot(found.numbers, found.probs[:, k], color=colour, lw=1, label=f"p({kind})")
+        ax.axhline(r["thresholds"][kind], color=colour, lw=0.6, ls=":")
+        for i, interval in enumerate(x for x in r["intervals"] if x["kind"] == kind):
+            ax.axvspan(interval["onset"] - 0.5, interval["offset"] + 0.5, color=colour, alpha=0.2,
+                       label=f"spotted {kind}" if i == 0 else None)
+    shade_unusable(ax, r.get("unusable") or [])
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("frame (" + r["numbering"] + ")")
+    ax.set_ylabel("probability (mean of the fold models)")
+    ax.set_title(f"{Path(r['source']).name}: {len(r['intervals'])} expression(s)", fontsize=9)
+    ax.legend(fontsize=7, ncol=4, loc="upper right")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, bbox_inches="tight", format="png")
+    plt.close(fig)
 
 
 def describe(result: dict[str, Any]) -> str:

@@ -119,7 +119,7 @@ def test_spot_errors(recording: dict, tmp_path: Path, case: str, message: str) -
         source = str(tmp_path)
     else:
         extra = ["--onset", "5", "--offset", str(recording["n"] + 10)]
-    done = spot(source, "--models", models, *extra, cwd=recording["root"])
+    done = spot(source, "--models", models, *(extra or ["--onset", "0"]), cwd=recording["root"])
     assert done.returncode != 0 and message in done.stderr and "Traceback" not in done.stderr
 
 

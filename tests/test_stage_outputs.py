@@ -42,10 +42,12 @@ def imported_modules(script: Path) -> set[str]:
     return {str(Path(p).relative_to(ROOT)) for p in seen}
 
 
-@pytest.mark.parametrize("stage", ["ingest", "face-align", "flow", "fold-split", "train", "evaluate"])
-def test_dvc_yaml_declares_every_module_a_stage_runs(stage: str) -> None:
-    deps = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"][stage]["deps"]
-    script = ROOT / "stages" / f"{stage.replace('-', '_')}.py"
+@pytest.mark.parametrize("pipeline,stage", [("", s) for s in ("ingest", "face-align", "flow", "fold-split", "train",
+                                                              "evaluate")]
+                         + [("recordings", s) for s in ("ingest", "preprocess", "fold-split", "train", "evaluate")])
+def test_dvc_yaml_declares_every_module_a_stage_runs(pipeline: str, stage: str) -> None:
+    deps = yaml.safe_load((ROOT / pipeline / "dvc.yaml").read_text())["stages"][stage]["deps"]
+    script = ROOT / "stages" / pipeline / f"{stage.replace('-', '_')}.py"
     missing = [m for m in imported_modules(script)
                if m != "apexspot/datasets/__init__.py" and not any(m == d or m.startswith(d + "/") for d in deps)]
     assert str(script.relative_to(ROOT)) in deps and not missing, missing

@@ -16,7 +16,7 @@ import numpy as np
 from apexspot.datasets.recordings import Interval, Recording
 from apexspot.errors import ApexspotError
 from apexspot.long.megc import KINDS, Span
-from apexspot.long.preprocess import load, recording_file
+from apexspot import clipfiles
 
 # Pooled flow is a fraction of a pixel of the aligned face: compressed so a blink's or a
 # turn's few pixels do not drown a micro-expression's tenth of one.
@@ -72,8 +72,8 @@ class Sequence:
 
 def read(rec: Recording, intervals: list[Interval], root: str | Path) -> Sequence:
     """The preprocessed file of one recording with its coded intervals as frame positions."""
-    path = recording_file(root, rec.recording_id)
-    data = load(path)
+    path = clipfiles.clip_file(root, rec.recording_id)
+    data = clipfiles.load(path)
     try:
         numbers, positions = data["numbers"].astype(np.int64), data["positions"].astype(np.int64)
         features, valid, usable = data["features"], data["valid"].astype(bool), data["usable"].astype(bool)

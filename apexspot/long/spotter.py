@@ -28,7 +28,7 @@ from keras import layers
 from apexspot.config import IntervalSpotterParams, IntervalTraining
 from apexspot.errors import ApexspotError, ParamsError
 from apexspot.files import write_json
-from apexspot.fold import load_model, save_model
+from apexspot.modelfiles import load_model, save_model
 from apexspot.long.intervals import Spotted, decode, fit_decoding
 from apexspot.long.megc import KINDS
 from apexspot.long.sequences import Sequence
