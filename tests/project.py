@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-COPY = ["dvc.yaml", "params.yaml", ".dvcignore", ".gitignore", ".dvc/config", ".dvc/.gitignore", ".dvc/plots",
+COPY = ["dvc.yaml", "recordings/dvc.yaml", "params.yaml", ".dvcignore", ".gitignore", ".dvc/config", ".dvc/.gitignore", ".dvc/plots",
         ".dvc/offline-plots.html",
         "stages", "apexspot", "data/raw/README.md", "data/raw/.gitignore", "data/.gitignore", "ci"]
 ENV = {
@@ -79,3 +79,8 @@ class Project:
 TINY = {"data.synthetic.subjects": 2, "data.synthetic.clips_per_subject": 1, "workers": 2, "folds.k": 2,
         "train.frame.epochs": 1, "train.frame.frame_stride": 8, "train.frame.batch_size": 16,
         "train.clip.epochs": 1, "variants.clip.width": 8}
+
+# The long-recording pipeline in seconds: one recording per face photograph, a few seconds each.
+TINY_RECORDINGS = {"workers": 2, "recordings.synthetic.subjects": 3, "recordings.synthetic.seconds": 6,
+                   "recordings.folds.k": 2, "recordings.train.epochs": 2, "recordings.train.crops_per_epoch": 8,
+                   "recordings.bootstrap": 100}

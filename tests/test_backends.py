@@ -28,6 +28,8 @@ def test_the_pipeline_and_spot_run_on_jax(tmp_path: Path) -> None:
     mae = json.loads((project.path / "metrics/mae.json").read_text())
     assert mae["clips"] == 2 and mae["model"]["ci_low"] <= mae["model"]["mae"] <= mae["model"]["ci_high"]
     [clip] = [c for c in (project.path / "data/synthetic/CASME2_RAW_selected/sub01").iterdir()]
-    spotted = project.run(sys.executable, "-m", "apexspot.cli", "spot", str(clip), "--json", env_extra=jax)
+    first = min(int(p.stem[3:]) for p in clip.glob("img*.jpg"))
+    spotted = project.run(sys.executable, "-m", "apexspot.cli", "spot", str(clip), "--onset", str(first), "--json",
+                          env_extra=jax)
     result = json.loads(spotted.stdout)
-    assert result["detector"] == "mtcnn" and result["onset"] <= result["apex"] <= result["offset"]
+    assert result["detector"] == "mtcnn, followed" and result["onset"] <= result["apex"] <= result["offset"]

@@ -1,0 +1,50 @@
+"""The long-recording pipeline end to end: `dvc repro recordings/dvc.yaml` in a throwaway
+git+DVC copy of the project, on the JAX backend (the interval spotter is keras.ops only),
+then a variant as a DVC experiment."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from project import TINY_RECORDINGS, Project
+
+
+def test_recordings_pipeline_runs_end_to_end_on_jax_and_variants_run_as_experiments(tmp_path: Path) -> None:
+    project = Project(tmp_path / "proj")
+    project.set_params(**TINY_RECORDINGS)
+    project.commit("tiny")
+    jax = {"KERAS_BACKEND": "jax"}
+    done = project.run(sys.executable, "-m", "dvc", "repro", "recordings/dvc.yaml", env_extra=jax)
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "frames/s" in done.stdout and "micro F1" in done.stdout
+    f1 = json.loads((project.path / "metrics/recordings/f1.json").read_text())
+    assert list(f1)[0] == "micro_f1"  # what `dvc exp show` lists first
+    for kind in ("micro", "macro", "overall"):
+        assert 0 <= f1[f"{kind}_f1_ci_low"] <= f1[f"{kind}_f1"] <= f1[f"{kind}_f1_ci_high"] <= 1
+        assert f1[f"flow_peaks_{kind}_f1_ci_low"] <= f1[f"flow_peaks_{kind}_f1"] <= f1[f"flow_peaks_{kind}_f1_ci_high"]
+        low, high = f1[f"{kind}_f1_minus_flow_peaks_ci_low"], f1[f"{kind}_f1_minus_flow_peaks_ci_high"]
+        assert low <= high
+    assert f1["recordings"] == 3 and f1["subjects"] == 3
+    intervals = pd.read_csv(project.path / "metrics/recordings/intervals.csv")
+    coded = pd.read_csv(project.path / "data/recordings/intervals.csv")
+    assert (intervals["source"] == "coded").sum() == len(coded)
+    assert set(intervals["source"]) <= {"coded", "model", "flow_peaks"}
+    per_fold = pd.read_csv(project.path / "metrics/recordings/per_fold.csv")
+    assert list(per_fold["fold"]) == [0, 1] and "model_micro_f1" in per_fold
+    logged = yaml.safe_load((project.path / "metrics/recordings/train/fold_0/params.yaml").read_text())
+    assert logged["backend"] == "jax"
+    report = json.loads((project.path / "data/recordings/preprocess_report.json").read_text())
+    assert report["recordings"] == 3 and report["frames"] == 3 * 180
+    assert project.dvc("status", "recordings/dvc.yaml", "--json").stdout.strip() in ("{}", "")
+    # A variant of the interval spotter as a DVC experiment: only training and evaluation rerun.
+    project.commit("ran")
+    exp = project.run(sys.executable, "-m", "dvc", "exp", "run", "recordings/dvc.yaml", "-S",
+                      "recordings.spotter.width=8", env_extra=jax)
+    assert "Running stage 'recordings/dvc.yaml:train'" in exp.stdout
+    assert "Running stage 'recordings/dvc.yaml:preprocess'" not in exp.stdout
+    table = project.dvc("exp", "show", "--csv").stdout
+    assert "micro_f1" in table.splitlines()[0] and "recordings.spotter.width" in table.splitlines()[0]
