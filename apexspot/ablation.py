@@ -1,4 +1,5 @@
-"""The paper's ablation table (Table 8) and our variant, made by DVC experiments.
+"""The paper's ablation table (Table 8) and our variant, and the interval spotter's variants,
+made by DVC experiments.
 
 Each variant is queued as a named experiment (`dvc exp run --queue -n ablate-<variant>
 -S variant=<variant>`), the queue is run, and the results are read back with
@@ -103,6 +104,71 @@ def run(variants: list[str], overrides: list[str], jobs: int = 1) -> str:
     queue(variants, overrides, set(experiments(baseline)))
     code = dvc("exp", "run", "--run-all", "--jobs", str(jobs))
     table, failed = markdown_table(experiments(baseline), variants)
+    print(table)
+    if failed or code != 0:
+        raise ApexspotError(f"{len(failed)} experiment(s) failed: {', '.join(failed) or '(see above)'}; "
+                            "`dvc queue logs <name>` shows why")
+    return table
+
+
+# ------------------------------------------------------------------ the long-recording pipeline
+
+RECORDINGS = "recordings/dvc.yaml"
+
+
+def recording_name(setting: str) -> str:
+    """ablate-rec-spotter.width-16 for recordings.spotter.width=16 (a git ref name)."""
+    slug = setting.removeprefix("recordings.").replace("=", "-").replace(" ", "")
+    return PREFIX + "rec-" + "".join(c if c.isalnum() or c in "._-" else "_" for c in slug)
+
+
+def recordings_result(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    if row is None or str(row.get("State") or "").lower() in ("failed", "queued", "running"):
+        return None
+    keys = [f"{k}_f1{s}" for k in ("micro", "macro", "overall") for s in ("", "_ci_low", "_ci_high")]
+    keys += ["micro_f1_minus_flow_peaks", "micro_f1_minus_flow_peaks_ci_low", "micro_f1_minus_flow_peaks_ci_high",
+             "flow_peaks_micro_f1"]
+    figures = {k: metric(row, k) for k in keys}
+    return figures if isinstance(figures["micro_f1"], (int, float)) else None
+
+
+def recordings_table(rows: dict[str, dict[str, Any]], settings: list[str]) -> tuple[str, list[str]]:
+    """One row per setting (the first: params.yaml as it is), F1 with 95% intervals."""
+    lines = ["| setting | micro F1 [95% CI] | macro F1 [95% CI] | overall F1 [95% CI] | micro − flow peaks [95% CI] |",
+             "|---|---|---|---|---|"]
+    failed, base = [], None
+    for setting in settings:
+        r = recordings_result(rows.get(recording_name(setting)))
+        if r is None:
+            failed.append(setting)
+            lines.append(f"| {setting} | **failed** (no result) | | | |")
+            continue
+        base = base or r
+        cells = [f"{r[f'{k}_f1']:.3f} [{r[f'{k}_f1_ci_low']:.3f}, {r[f'{k}_f1_ci_high']:.3f}]"
+                 for k in ("micro", "macro", "overall")]
+        diff = (f"{r['micro_f1_minus_flow_peaks']:+.3f} [{r['micro_f1_minus_flow_peaks_ci_low']:+.3f}, "
+                f"{r['micro_f1_minus_flow_peaks_ci_high']:+.3f}]")
+        lines.append(f"| {setting} | " + " | ".join(cells) + f" | {diff} |")
+    if base:
+        lines.append(f"| flow-magnitude peaks (baseline) | {base['flow_peaks_micro_f1']:.3f} | | | 0 |")
+    return "\n".join(lines), failed
+
+
+def run_recordings(settings: list[str], overrides: list[str], jobs: int = 1) -> str:
+    """Each setting (`recordings.spotter.width=16`) as one experiment of the long-recording
+    pipeline, beside params.yaml as it is; only the stages the setting reaches rerun."""
+    settings = ["params.yaml as it is"] + [s for s in settings if s]
+    baseline = head()
+    existing = set(experiments(baseline))
+    stale = [recording_name(s) for s in settings if recording_name(s) in existing]
+    if stale and dvc("exp", "remove", *stale) != 0:
+        raise ApexspotError(f"`dvc exp remove {' '.join(stale)}` failed (see above)")
+    for setting in settings:
+        sets = [arg for o in ([] if setting == settings[0] else [setting]) + overrides for arg in ("-S", o)]
+        if dvc("exp", "run", "--queue", "-n", recording_name(setting), RECORDINGS, *sets) != 0:
+            raise ApexspotError(f"could not queue the experiment for {setting!r} (see above)")
+    code = dvc("exp", "run", "--run-all", "--jobs", str(jobs))
+    table, failed = recordings_table(experiments(baseline), settings)
     print(table)
     if failed or code != 0:
         raise ApexspotError(f"{len(failed)} experiment(s) failed: {', '.join(failed) or '(see above)'}; "

@@ -42,11 +42,20 @@ def cmd_synthetic(args: argparse.Namespace) -> None:
 
 
 def cmd_ablate(args: argparse.Namespace) -> None:
-    """Run every variant in params.yaml as a DVC experiment and print the ablation table."""
+    """Run every variant in params.yaml (or, with --recordings, each interval-spotter setting) as a DVC experiment
+    and print the table."""
     from apexspot import ablation, config
 
-    variants = args.variants or list(config.load().variants)
     start = time.perf_counter()
+    if args.recordings:
+        bad = [v for v in args.variants if "=" not in v or not v.startswith("recordings.")]
+        if bad:
+            raise ApexspotError(f"with --recordings, each variant is a setting like recordings.spotter.width=16, "
+                                f"not {bad[0]!r}")
+        ablation.run_recordings(args.variants, args.set, args.jobs)
+        print(f"\n{len(args.variants) + 1} experiments in {time.perf_counter() - start:.0f} s")
+        return
+    variants = args.variants or list(config.load().variants)
     ablation.run(variants, args.set, args.jobs)
     print(f"\n{len(variants)} experiments in {time.perf_counter() - start:.0f} s")
 
@@ -156,7 +165,10 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_export)
 
     s = sub.add_parser("ablate", help=cmd_ablate.__doc__)
-    s.add_argument("variants", nargs="*", help="variants to run (default: all in params.yaml)")
+    s.add_argument("variants", nargs="*", help="variants to run (default: all in params.yaml); with --recordings, "
+                   "settings of the long-recording pipeline, one experiment each (recordings.spotter.width=16)")
+    s.add_argument("--recordings", action="store_true", help="ablate the interval spotter (recordings/dvc.yaml) "
+                   "instead of the short-clip variants")
     s.add_argument("-S", "--set", action="append", default=[], help="extra param override, as for dvc exp run")
     s.add_argument("-j", "--jobs", type=int, default=1, help="experiments at a time")
     s.set_defaults(func=cmd_ablate)

@@ -70,3 +70,26 @@ def test_a_failed_experiment_is_reported_failed_never_with_other_numbers() -> No
     assert failed == ["bn3", "bn4"]
     assert lines[2] == "| bn3 | 15.88 | **failed** (no result) | | | | |" and "11.11" not in table
     assert lines[4].startswith("| clip |  | 4.00 [3.00, 5.00] |") and "significantly better" in lines[4]
+
+
+def test_recordings_table_has_a_row_per_setting_and_the_baseline() -> None:
+    from apexspot.ablation import recording_name, recordings_table
+
+    def row(micro: float) -> dict:
+        keys = {f"metrics/recordings/f1.json:{k}_f1{s}": micro for k in ("micro", "macro", "overall")
+                for s in ("", "_ci_low", "_ci_high")}
+        return keys | {"metrics/recordings/f1.json:micro_f1_minus_flow_peaks": micro - 0.1,
+                       "metrics/recordings/f1.json:micro_f1_minus_flow_peaks_ci_low": micro - 0.2,
+                       "metrics/recordings/f1.json:micro_f1_minus_flow_peaks_ci_high": micro,
+                       "metrics/recordings/f1.json:flow_peaks_micro_f1": 0.1, "State": "Success"}
+
+    settings = ["params.yaml as it is", "recordings.spotter.width=16", "recordings.train.epochs=5"]
+    assert recording_name(settings[1]) == "ablate-rec-spotter.width-16"
+    rows = {recording_name(settings[0]): row(0.5), recording_name(settings[1]): row(0.4),
+            recording_name(settings[2]): {"State": "Failed"}}
+    table, failed = recordings_table(rows, settings)
+    lines = table.splitlines()
+    assert lines[2].startswith("| params.yaml as it is | 0.500 [0.500, 0.500]") and "+0.400 [+0.300, +0.500]" in lines[2]
+    assert lines[3].startswith("| recordings.spotter.width=16 | 0.400")
+    assert "**failed**" in lines[4] and failed == ["recordings.train.epochs=5"]
+    assert lines[5] == "| flow-magnitude peaks (baseline) | 0.100 | | | 0 |"
