@@ -25,17 +25,6 @@ def dvc(*args: str) -> int:
     return subprocess.run([sys.executable, "-m", "dvc", *args], stdout=sys.stderr, check=False).returncode
 
 
-def queue(variants: list[str], overrides: list[str], existing: set[str]) -> None:
-    """Queue one named experiment per variant; an older run of the same name is removed first."""
-    stale = [f"{PREFIX}{v}" for v in variants if f"{PREFIX}{v}" in existing]
-    if stale and dvc("exp", "remove", *stale) != 0:
-        raise ApexspotError(f"`dvc exp remove {' '.join(stale)}` failed (see above)")
-    for variant in variants:
-        sets = [arg for o in overrides for arg in ("-S", o)]
-        if dvc("exp", "run", "--queue", "-n", f"{PREFIX}{variant}", "-S", f"variant={variant}", *sets) != 0:
-            raise ApexspotError(f"could not queue the experiment for variant {variant!r} (see above)")
-
-
 def experiments(baseline: str | None = None) -> dict[str, dict[str, Any]]:
     """Experiment name -> its row of `dvc.api.exp_show` (metrics and params flattened), for
     the experiments of `baseline` (a commit; default HEAD), so a commit made while the queue
@@ -100,10 +89,25 @@ def words(verdict: Any) -> str:
 
 def run(variants: list[str], overrides: list[str], jobs: int = 1) -> str:
     """Queue, run and tabulate; raises (after the table is printed) if any experiment failed."""
+    experiments_ = {f"{PREFIX}{v}": ["-S", f"variant={v}"] for v in variants}
+    return run_queue(experiments_, overrides, jobs, lambda rows: markdown_table(rows, variants))
+
+
+def run_queue(named: dict[str, list[str]], overrides: list[str], jobs: int,
+              tabulate: Any) -> str:
+    """Queue one experiment per name (its `dvc exp run` arguments; an older run of the same
+    name is removed first), run the queue, print `tabulate(rows)`'s table; raise if any failed."""
     baseline = head()
-    queue(variants, overrides, set(experiments(baseline)))
+    existing = set(experiments(baseline))
+    stale = [name for name in named if name in existing]
+    if stale and dvc("exp", "remove", *stale) != 0:
+        raise ApexspotError(f"`dvc exp remove {' '.join(stale)}` failed (see above)")
+    for name, args in named.items():
+        sets = [arg for o in overrides for arg in ("-S", o)]
+        if dvc("exp", "run", "--queue", "-n", name, *args, *sets) != 0:
+            raise ApexspotError(f"could not queue the experiment {name!r} (see above)")
     code = dvc("exp", "run", "--run-all", "--jobs", str(jobs))
-    table, failed = markdown_table(experiments(baseline), variants)
+    table, failed = tabulate(experiments(baseline))
     print(table)
     if failed or code != 0:
         raise ApexspotError(f"{len(failed)} experiment(s) failed: {', '.join(failed) or '(see above)'}; "
@@ -114,10 +118,13 @@ def run(variants: list[str], overrides: list[str], jobs: int = 1) -> str:
 # ------------------------------------------------------------------ the long-recording pipeline
 
 RECORDINGS = "recordings/dvc.yaml"
+AS_IT_IS = "params.yaml as it is"
 
 
 def recording_name(setting: str) -> str:
     """ablate-rec-spotter.width-16 for recordings.spotter.width=16 (a git ref name)."""
+    if setting == AS_IT_IS:
+        return PREFIX + "rec-params"
     slug = setting.removeprefix("recordings.").replace("=", "-").replace(" ", "")
     return PREFIX + "rec-" + "".join(c if c.isalnum() or c in "._-" else "_" for c in slug)
 
@@ -157,20 +164,6 @@ def recordings_table(rows: dict[str, dict[str, Any]], settings: list[str]) -> tu
 def run_recordings(settings: list[str], overrides: list[str], jobs: int = 1) -> str:
     """Each setting (`recordings.spotter.width=16`) as one experiment of the long-recording
     pipeline, beside params.yaml as it is; only the stages the setting reaches rerun."""
-    settings = ["params.yaml as it is"] + [s for s in settings if s]
-    baseline = head()
-    existing = set(experiments(baseline))
-    stale = [recording_name(s) for s in settings if recording_name(s) in existing]
-    if stale and dvc("exp", "remove", *stale) != 0:
-        raise ApexspotError(f"`dvc exp remove {' '.join(stale)}` failed (see above)")
-    for setting in settings:
-        sets = [arg for o in ([] if setting == settings[0] else [setting]) + overrides for arg in ("-S", o)]
-        if dvc("exp", "run", "--queue", "-n", recording_name(setting), RECORDINGS, *sets) != 0:
-            raise ApexspotError(f"could not queue the experiment for {setting!r} (see above)")
-    code = dvc("exp", "run", "--run-all", "--jobs", str(jobs))
-    table, failed = recordings_table(experiments(baseline), settings)
-    print(table)
-    if failed or code != 0:
-        raise ApexspotError(f"{len(failed)} experiment(s) failed: {', '.join(failed) or '(see above)'}; "
-                            "`dvc queue logs <name>` shows why")
-    return table
+    settings = [AS_IT_IS] + [s for s in settings if s]
+    named = {recording_name(s): [RECORDINGS] + ([] if s == settings[0] else ["-S", s]) for s in settings}
+    return run_queue(named, overrides, jobs, lambda rows: recordings_table(rows, settings))

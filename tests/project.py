@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-COPY = ["dvc.yaml", "recordings/dvc.yaml", "params.yaml", ".dvcignore", ".gitignore", ".dvc/config", ".dvc/.gitignore", ".dvc/plots",
+COPY = ["dvc.yaml", "params.yaml", ".dvcignore", ".gitignore", ".dvc/config", ".dvc/.gitignore", ".dvc/plots",
         ".dvc/offline-plots.html",
         "stages", "apexspot", "data/raw/README.md", "data/raw/.gitignore", "data/.gitignore", "ci"]
 ENV = {
@@ -26,9 +26,11 @@ ENV = {
 
 
 class Project:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, recordings: bool = False) -> None:
+        """`recordings`: with the long-recording pipeline (recordings/dvc.yaml) too; without it
+        `dvc status` and `dvc plots show` speak of the short-clip pipeline alone."""
         self.path = path
-        for name in COPY:
+        for name in COPY + (["recordings/dvc.yaml"] if recordings else []):
             src, dst = ROOT / name, path / name
             dst.parent.mkdir(parents=True, exist_ok=True)
             if src.is_dir():
@@ -72,8 +74,10 @@ class Project:
             node[last] = value
         (self.path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
-    def status(self) -> dict:
-        return json.loads(self.dvc("status", "--json").stdout or "{}")
+    def status(self, pipeline: str = "dvc.yaml") -> dict:
+        """`dvc status` of one pipeline (the short-clip one unless told): the long-recording
+        pipeline's stages have not run in most test copies."""
+        return json.loads(self.dvc("status", pipeline, "--json").stdout or "{}")
 
 
 TINY = {"data.synthetic.subjects": 2, "data.synthetic.clips_per_subject": 1, "workers": 2, "folds.k": 2,

@@ -93,3 +93,23 @@ def test_recordings_table_has_a_row_per_setting_and_the_baseline() -> None:
     assert lines[3].startswith("| recordings.spotter.width=16 | 0.400")
     assert "**failed**" in lines[4] and failed == ["recordings.train.epochs=5"]
     assert lines[5] == "| flow-magnitude peaks (baseline) | 0.100 | | | 0 |"
+
+
+def test_recordings_settings_are_queued_on_the_long_recording_pipeline(monkeypatch) -> None:
+    import dvc.api
+
+    from apexspot import ablation
+
+    calls = []
+    monkeypatch.setattr(ablation, "head", lambda: "queued-on")
+    monkeypatch.setattr(ablation, "dvc", lambda *args: calls.append(args) or 0)
+    monkeypatch.setattr(dvc.api, "exp_show", lambda **kw: [])
+    try:
+        ablation.run_recordings(["recordings.spotter.width=16"], ["recordings.train.epochs=2"], 1)
+    except Exception as err:  # no experiment produced a row here: both are reported failed
+        assert "2 experiment(s) failed" in str(err)
+    queued = [c for c in calls if c[:2] == ("exp", "run") and "--queue" in c]
+    assert queued[0] == ("exp", "run", "--queue", "-n", "ablate-rec-params", "recordings/dvc.yaml",
+                         "-S", "recordings.train.epochs=2")
+    assert queued[1] == ("exp", "run", "--queue", "-n", "ablate-rec-spotter.width-16", "recordings/dvc.yaml",
+                         "-S", "recordings.spotter.width=16", "-S", "recordings.train.epochs=2")

@@ -18,8 +18,7 @@ from typing import Any
 import pandas as pd
 
 from apexspot.datasets.manifest import Skipped, cell_text
-from apexspot.datasets.readers import inside
-from apexspot.datasets.recordings import LongVerdicts, Recording, Row, kind_of, recording_from_folder, validate
+from apexspot.datasets.recordings import LongVerdicts, Recording, Row, add_recording, kind_of, validate
 from apexspot.datasets.sheet import _open_workbook
 from apexspot.errors import SheetError
 
@@ -81,7 +80,7 @@ def read(sheet: str | Path, frames_root: str | Path, dataset: str = "casme_sq", 
     folders = participant_folders(_table(book, sheet, PARTICIPANTS))
     codes = video_codes(_table(book, sheet, VIDEOS))
     if not root.is_dir():
-        raise SheetError(f"{root}: frames folder not found (data.recordings.{dataset}.frames)")
+        raise SheetError(f"{root}: frames folder not found (recordings.{dataset}.frames)")
     recordings: dict[str, Recording] = {}
     bad: list[Skipped] = []
     for subject_dir in sorted(p for p in root.iterdir() if p.is_dir() and re.fullmatch(r"s\d+", p.name)):
@@ -90,17 +89,8 @@ def read(sheet: str | Path, frames_root: str | Path, dataset: str = "casme_sq", 
             if len(parts) < 2 or not re.fullmatch(r"\d{4}", parts[1][:4]):
                 continue
             subject = f"{dataset}-{subject_dir.name}"
-            rid = f"{dataset}/{subject_dir.name}/{parts[1][:4]}"
-            if not inside(video_dir, root):
-                bad.append(Skipped(dataset, video_dir.name, 0, rid, "outside_dataset_root",
-                                   f"{video_dir} links to {video_dir.resolve()}, outside {root}"))
-                continue
-            rec = recording_from_folder(video_dir, dataset, subject, parts[1][:4], fps,
-                                        identity(subject) if identity else None)
-            if isinstance(rec, str):
-                bad.append(Skipped(dataset, video_dir.name, 0, rid, "no_frames", rec))
-            else:
-                recordings[rec.recording_id] = rec
+            add_recording(recordings, bad, video_dir, root, dataset, subject, parts[1][:4], fps,
+                          identity(subject) if identity else None)
     rows, missing = [], {}
     for i, values in enumerate(main.itertuples(index=False), start=1):
         cells = dict(zip(COLUMNS, list(values) + [None] * (len(COLUMNS) - len(values))))

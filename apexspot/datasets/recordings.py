@@ -98,6 +98,22 @@ def recording_from_folder(folder: Path, dataset: str, subject: str, video: str, 
         digits=digits, first=numbers[0], last=numbers[-1], n_frames=len(numbers), fps=fps)
 
 
+def add_recording(found: dict[str, Recording], bad: list[Skipped], folder: Path, root: Path, dataset: str,
+                  subject: str, video: str, fps: float, identity: str | None = None) -> None:
+    """The recording in `folder` into `found`, or a skip record into `bad` (a folder linked
+    out of the dataset root, or one without usable frames)."""
+    rid = f"{dataset}/{subject.split('-', 1)[-1]}/{video}"
+    if not folder.resolve().is_relative_to(root.resolve()):
+        bad.append(Skipped(dataset, folder.name, 0, rid, "outside_dataset_root",
+                           f"{folder} links to {folder.resolve()}, outside {root}"))
+        return
+    rec = recording_from_folder(folder, dataset, subject, video, fps, identity)
+    if isinstance(rec, str):
+        bad.append(Skipped(dataset, folder.name, 0, rid, "no_frames", rec))
+    else:
+        found[rec.recording_id] = rec
+
+
 def sheet_frame(value: Any) -> tuple[int | None, bool]:
     """A frame-number cell as (number, was_fractional): SAMM Long Videos codes some frames as
     566.4; they are rounded to the nearest frame (half up) and flagged. (None, False) for

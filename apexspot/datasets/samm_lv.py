@@ -13,8 +13,7 @@ import re
 from pathlib import Path
 
 from apexspot.datasets.manifest import Skipped, cell_text
-from apexspot.datasets.readers import inside
-from apexspot.datasets.recordings import LongVerdicts, Recording, Row, kind_of, recording_from_folder, validate
+from apexspot.datasets.recordings import LongVerdicts, Recording, Row, add_recording, kind_of, validate
 from apexspot.datasets.sheet import read_sheet
 from apexspot.errors import SheetError
 
@@ -30,21 +29,11 @@ def read(sheet: str | Path, frames_root: str | Path, dataset: str = "samm_lv", s
     sheet, root = Path(sheet), Path(frames_root)
     rows_in = read_sheet(sheet, COLUMNS, sheet_name=sheet_name)
     if not root.is_dir():
-        raise SheetError(f"{root}: frames folder not found (data.recordings.{dataset}.frames)")
+        raise SheetError(f"{root}: frames folder not found (recordings.{dataset}.frames)")
     recordings: dict[str, Recording] = {}
     bad: list[Skipped] = []
     for video_dir in sorted(p for p in root.iterdir() if p.is_dir() and VIDEO.match(p.name)):
-        subject = f"{dataset}-{VIDEO.match(video_dir.name)[1]}"
-        rid = f"{dataset}/{video_dir.name[:3]}/{video_dir.name}"
-        if not inside(video_dir, root):
-            bad.append(Skipped(dataset, video_dir.name, 0, rid, "outside_dataset_root",
-                               f"{video_dir} links to {video_dir.resolve()}, outside {root}"))
-            continue
-        rec = recording_from_folder(video_dir, dataset, subject, video_dir.name, fps)
-        if isinstance(rec, str):
-            bad.append(Skipped(dataset, video_dir.name, 0, rid, "no_frames", rec))
-        else:
-            recordings[rec.recording_id] = rec
+        add_recording(recordings, bad, video_dir, root, dataset, f"{dataset}-{video_dir.name[:3]}", video_dir.name, fps)
     rows, missing = [], {}
     for i, values in rows_in.rows:
         filename = cell_text(values.get("filename"))
