@@ -49,7 +49,8 @@ def write_models(folder: Path, variant: str) -> None:
         TrainedFold(s.build((params.flow.size, params.flow.size, len(params.flow.channels))), s).save(
             folder / f"fold_{k}.keras")
     (folder / "params.yaml").write_text(yaml.safe_dump(
-        {"face": params.face.model_dump(), "flow": params.flow.model_dump(), "spot": params.spot.model_dump()}))
+        {"face": params.face.model_dump(), "flow": params.flow.model_dump(), "spot": params.spot.model_dump(),
+         "recordings": params.recordings.model_dump()}))
 
 
 def main() -> None:
@@ -66,7 +67,8 @@ def main() -> None:
         print(f"wrote {n} frames of 640x480 and 2 fold models in {time.perf_counter() - start:.0f} s", flush=True)
         start = time.perf_counter()
         done = subprocess.run([sys.executable, "-m", "apexspot.cli", "spot", str(Path(tmp) / "frames"),
-                               "--models", str(Path(tmp) / "models"), "--json"], capture_output=True, text=True,
+                               "--models", str(Path(tmp) / "models"), "--onset", "1", "--json"],
+                              capture_output=True, text=True,
                               cwd=tmp, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
         seconds = time.perf_counter() - start
         if done.returncode != 0:
