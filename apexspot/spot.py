@@ -180,10 +180,10 @@ def load_settings(models: Path, project: Path = Path("params.yaml"),
     return settings
 
 
-def model_files(models: Path) -> list[Path]:
+def model_files(models: Path, missing: str = "no trained models (fold_<k>.keras); run `dvc repro` first") -> list[Path]:
     files = sorted(models.glob("fold_*.keras"), key=natural_key) if models.is_dir() else []
     if not files:
-        raise ApexspotError(f"{models}: no trained models (fold_<k>.keras); run `dvc repro` first")
+        raise ApexspotError(f"{models}: {missing}")
     return files
 
 
@@ -269,9 +269,10 @@ def follow(clip: Window, settings: dict[str, Any], fps: float, keep_frames: bool
         raise ApexspotError(f"{clip.source}: no usable face in frames {clip.onset}..{clip.offset} ({where}): "
                             f"nothing to spot")
     frames = np.empty((n if keep_frames else 0, face.size, face.size), np.uint8)
-    for i in range(len(frames)):
-        before = good[good <= i]
-        frames[i] = aligned[int(before[-1] if before.size else good[0])]
+    # each frame, or the last usable one before it (the first usable one, before any)
+    nearest = good[np.maximum(np.searchsorted(good, np.arange(len(frames)), side="right") - 1, 0)]
+    for i, j in enumerate(nearest):
+        frames[i] = aligned[int(j)]
     return Followed(frames, result.usable, spans, result)
 
 
@@ -312,14 +313,6 @@ def spot(source: str | Path, onset: int | None = None, offset: int | None = None
     return Spotted(result, followed.frames, uv, clip.numbers, at)
 
 
-def interval_model_files(models: Path) -> list[Path]:
-    files = sorted(models.glob("fold_*.keras"), key=natural_key) if models.is_dir() else []
-    if not files:
-        raise ApexspotError(f"{models}: no trained interval spotters (fold_<k>.keras); run "
-                            f"`dvc repro recordings/dvc.yaml` first, or give --onset and --offset to spot one apex")
-    return files
-
-
 @dataclass
 class Found:
     """What `spot` found in a whole recording: every interval, and the probabilities behind them."""
@@ -335,7 +328,8 @@ def spot_intervals(source: str | Path, models: str | Path = "recordings/models",
     fold models (their probabilities averaged, their fitted thresholds averaged)."""
     check_plot_path(plot)
     models = Path(models)
-    files = interval_model_files(models)
+    files = model_files(models, "no trained interval spotters (fold_<k>.keras); run `dvc repro recordings/dvc.yaml` "
+                               "first, or give --onset and --offset to spot one apex")
     settings = load_settings(models, required=("face", "recordings"))
     clip = read_window(source)
     rate, rate_from = frame_rate(clip, fps)

@@ -48,8 +48,6 @@ class Recording:
     def frame_path(self, number: int) -> Path:
         return Path(self.frames_dir) / f"{self.prefix}{number:0{self.digits}d}{self.suffix}"
 
-    def seconds(self, number: int) -> float:
-        return round((number - self.first) / self.fps, 4)
 
 
 @dataclass

@@ -22,17 +22,10 @@ import numpy as np
 from apexspot import clipfiles
 from apexspot.config import AlignParams, RecordingFlowParams, TrackParams
 from apexspot.face import Detection, FrameError, read_frame, target_landmarks
-from apexspot.flow import face_mask, head_motion, remove_head_motion
+from apexspot.flow import face_mask, flow_function, head_motion, remove_head_motion
 from apexspot.long.track import REASONS, FaceTracker, pad_unusable, spans
 
 CHANNELS = ("u", "v", "magnitude")
-
-
-def flow_function(method: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    if method == "dis":
-        dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-        return lambda a, b: dis.calc(a, b, None)
-    return lambda a, b: cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 3, 15, 3, 5, 1.2, 0)
 
 
 def reference_frames(p: RecordingFlowParams, fps: float) -> list[int]:

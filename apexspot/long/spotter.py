@@ -88,7 +88,7 @@ class IntervalSpotter:
             x, y, w = self.windows(train, t.crops_per_epoch, t, rng, augment=t.augment)
             step = model.fit(x, y, sample_weight=w, batch_size=t.batch_size, epochs=epoch + 1, initial_epoch=epoch,
                              shuffle=False, verbose=0, callbacks=callbacks,
-                             validation_data=check and (check[0], check[1], check[2]))
+                             validation_data=check)
             history.on_epoch_end(epoch, {k: v[-1] for k, v in step.history.items()})
         self.fit_decoding(model, train)
         return history

@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from apexspot.config import AlignParams, TrackParams
-from apexspot.face import LANDMARKS, Detection, apply_transform, similarity_transform, target_landmarks
+from apexspot.face import Detection, apply_transform, similarity_transform, target_landmarks
 
 REASONS = ("no_face", "occluded", "out_of_frame", "too_small", "turned")
 LK = dict(winSize=(15, 15), maxLevel=2, criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01))
@@ -259,5 +259,3 @@ def pad_unusable(reasons: list[str], pad: int) -> list[str]:
                     out[j] = reason
     return out
 
-
-__all__ = ["FaceTracker", "Step", "spans", "pad_unusable", "REASONS", "LANDMARKS"]
