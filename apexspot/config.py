@@ -106,8 +106,8 @@ class TrackParams(Section):
 
     check_every_s: float = Field(gt=0)  # MTCNN looks again this often while the face is tracked
     retry_s: float = Field(gt=0)  # and this often while it is lost
-    min_tracked: float = Field(gt=0, lt=1)  # fewer points following the face than this: unusable (occluded)
-    reanchor_below: float = Field(gt=0, lt=1)  # the current frame becomes the anchor below this fraction
+    max_covered: float = Field(gt=0, le=1)  # a facial region with this share of its points covered: occluded
+    reanchor_below: float = Field(gt=0, lt=1)  # fewer rigid points fitting the head motion: the current frame becomes the anchor
     restart_at: float = Field(gt=0)  # MTCNN's landmarks this far from the track (eye distances): restart
     max_turn: float = Field(gt=0)  # nose off the face's midline by more (eye distances): turned, unusable
     pad_s: float = Field(ge=0)  # frames this close to an unusable one are unusable too

@@ -262,7 +262,7 @@ def follow(clip: Window, settings: dict[str, Any], fps: float, keep_frames: bool
                              on_aligned=(lambda i, frame: aligned.__setitem__(i, frame)) if keep_frames else None)
         except FrameError as err:
             raise ApexspotError(f"{clip.source}: {err.detail}") from None
-    spans = span_records(result.reasons, clip.numbers, fps, clip.first)
+    spans = span_records(result.reasons, clip.numbers, fps, clip.first, result.covered)
     good = np.flatnonzero(result.usable)
     if good.size == 0:
         where = "; ".join(f"{s['first']}..{s['last']} {s['reason']}" for s in spans)
@@ -409,12 +409,15 @@ def describe(result: dict[str, Any]) -> str:
 
 
 def unusable_lines(result: dict[str, Any]) -> list[str]:
+    from apexspot.long.preprocess import describe_span
+
     spans = result.get("unusable") or []
     if not spans:
         return []
     total = sum(s["frames"] for s in spans)
     out = [f"no usable face in {total} frame(s), {len(spans)} span(s); nothing is spotted there:"]
-    out += [f"  frames {s['first']}..{s['last']} ({s['start_s']:.2f}-{s['end_s']:.2f} s): {s['reason']}" for s in spans]
+    out += [f"  frames {s['first']}..{s['last']} ({s['start_s']:.2f}-{s['end_s']:.2f} s): {describe_span(s)}"
+            for s in spans]
     return out
 
 

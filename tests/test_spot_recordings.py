@@ -10,47 +10,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import yaml
 
-from defaults import PARAMS
-from project import ENV, ROOT
+from project import ENV
 
 from apexspot.datasets import synthetic_recordings as sr
 from apexspot.long.megc import Span, counts_as_hit
-
-
-@pytest.fixture(scope="module")
-def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An interval spotter trained, as the train stage trains one fold, on eight synthetic
-    recordings made and preprocessed by the pipeline's own stage scripts (in processes of
-    their own: their worker pools must not fork a process that has TensorFlow loaded)."""
-    root = tmp_path_factory.mktemp("recordings")
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["recordings"]["synthetic"] |= {"subjects": 8, "seconds": 15, "seed": 5}
-    (root / "params.yaml").write_text(yaml.safe_dump(params))
-    for stage in ("ingest", "preprocess"):
-        done = subprocess.run([sys.executable, str(ROOT / "stages" / "recordings" / f"{stage}.py")], cwd=root, env=ENV,
-                              capture_output=True, text=True, timeout=600)
-        assert done.returncode == 0, done.stderr[-3000:]
-    import keras
-
-    from apexspot.datasets.recordings import read_intervals, read_recordings
-    from apexspot.long import sequences
-    from apexspot.long.spotter import IntervalSpotter, save
-
-    data = root / "data" / "recordings"
-    train = sequences.read_all(read_recordings(data / "recordings.csv"), read_intervals(data / "intervals.csv"),
-                               data / "flow")
-    p = PARAMS.recordings
-    keras.utils.set_random_seed(0)
-    spotter = IntervalSpotter(p.spotter)
-    model = spotter.build(train[0].inputs(np.array([0])).shape[1])
-    spotter.fit(model, train, [], p.train, [])
-    out = root / "models"
-    save(model, spotter, out / "fold_0.keras")
-    (out / "params.yaml").write_text(yaml.safe_dump({"face": PARAMS.face.model_dump(), "recordings": {
-        "track": p.track.model_dump(), "flow": p.flow.model_dump(), "spotter": p.spotter.model_dump()}}))
-    return out
 
 
 def spot(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -58,7 +22,7 @@ def spot(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600)
 
 
-def test_spot_lists_both_expressions_of_a_recording(models: Path, tmp_path: Path) -> None:
+def test_spot_lists_both_expressions_of_a_recording(interval_models: Path, tmp_path: Path) -> None:
     """Eight seconds of a face the spotter never saw: two micro-expressions (frames 60-71 and
     150-161 of the generator's 1-based numbering), a blink of the same length between them."""
     people, _ = sr.sample_dataset(2, 6, seed=11)
@@ -72,7 +36,7 @@ def test_spot_lists_both_expressions_of_a_recording(models: Path, tmp_path: Path
     for frame in sr.render(people[1], spec):
         writer.write(frame)
     writer.release()
-    done = spot(str(video), "--models", str(models), "--json", "--plot", str(tmp_path / "found.png"), cwd=tmp_path)
+    done = spot(str(video), "--models", str(interval_models), "--json", "--plot", str(tmp_path / "found.png"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["fps"] == 30 and result["numbering"] == "0-based frame index" and result["unusable"] == []
@@ -85,13 +49,13 @@ def test_spot_lists_both_expressions_of_a_recording(models: Path, tmp_path: Path
         assert i["onset"] <= i["apex"] <= i["offset"] and 0 < i["confidence"] <= 1
         assert i["onset_s"] == pytest.approx(i["onset"] / 30, abs=1e-3)
     assert cv2.imread(str(tmp_path / "found.png")) is not None
-    text = spot(str(video), "--models", str(models), cwd=tmp_path).stdout
+    text = spot(str(video), "--models", str(interval_models), cwd=tmp_path).stdout
     assert text.startswith(f"{len(result['intervals'])} expression(s) in two.avi (240 frames at 30 fps")
 
 
-def test_a_trained_spotter_record_is_checked(models: Path, tmp_path: Path) -> None:
-    record = json.loads((models / "fold_0.json").read_text())
-    (tmp_path / "fold_0.keras").write_bytes((models / "fold_0.keras").read_bytes())
+def test_a_trained_spotter_record_is_checked(interval_models: Path, tmp_path: Path) -> None:
+    record = json.loads((interval_models / "fold_0.json").read_text())
+    (tmp_path / "fold_0.keras").write_bytes((interval_models / "fold_0.keras").read_bytes())
     (tmp_path / "fold_0.json").write_text(json.dumps(record | {"thresholds": {"micro": float("nan"), "macro": 0.5}}))
     from apexspot.long.spotter import load
 

@@ -80,5 +80,5 @@ def test_a_face_that_turns_away_is_unusable() -> None:
 def test_spans_and_padding() -> None:
     reasons = ["", "", "occluded", "occluded", "", "no_face", "", "", ""]
     assert spans(reasons, first=10) == [(12, 13, "occluded"), (15, 15, "no_face")]
-    assert pad_unusable(reasons, 1) == ["", "occluded", "occluded", "occluded", "occluded", "no_face", "no_face",
+    assert pad_unusable(reasons, 1) == ["", "occluded", "occluded", "occluded", "occluded", "no_face", "",
                                         "", ""]

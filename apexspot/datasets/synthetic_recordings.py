@@ -5,9 +5,13 @@ short-clip set (apexspot.datasets.faces), written in the CAS(ME)^2 layout
 (`rawpic/s15/15_0101disgustingteeth/img001.jpg` and a `CAS(ME)^2code_final.xlsx` workbook
 with its two naming-rule sheets) and read back by the CAS(ME)^2 reader.
 
-Coded: micro-expressions (5-15 frames, 1.5-3 px) and macro-expressions (0.5-4 s, 3-6 px,
-rising to a plateau), each a facial action drawn as smooth displacement around the
-landmarks. Not coded, because real long recordings are full of them: blinks (as short as
+Coded: micro-expressions (5-15 frames, 1.5-3 px: one facial action drawn as smooth
+displacement around the landmarks) and macro-expressions (0.5-2.5 s, rising to a plateau) as
+strong as real ones (`STRONG`): a laugh with the mouth open, the cheeks raised and the eyes
+narrowing, a smile showing teeth, a frown with the brows drawn together, crying with the eyes
+shut, surprise with the jaw dropped, disgust; their largest displacement is 0.1-0.3 eye
+distances (13-38 px here; a real broad smile lifts the mouth corners by about 0.3), and the
+eyes closing or the mouth opening change the face's appearance, not only its shape. Not coded, because real long recordings are full of them: blinks (as short as
 a micro-expression), speech-like mouth movement, slow head drift, a head turn and back,
 a nod, a lighting change, a hand passing over the face, and a camera pan that takes the
 face out of the picture for a while. Expressions never overlap the hand or the pan (a coder
@@ -44,6 +48,28 @@ VIDEOS = {"0101": ("disgust1", "disgustingteeth"), "0102": ("disgust2", "eatingw
 EMOTION = {"surprise": "surprise", "happiness": "positive", "disgust": "negative", "sadness": "negative",
            "repression": "negative", "others": "others"}
 CODED = ("micro", "macro")
+
+
+@dataclass(frozen=True)
+class Strong:
+    """A macro-expression as strong as real ones: weighted facial movements, with how far the
+    lids close and the mouth opens at the apex (0-1), coded with its action units."""
+
+    emotion: str
+    aus: str
+    moves: tuple[tuple[str, float], ...]  # (movement, weight); movements in `strong_bumps`
+    lids: float
+    mouth: float
+
+
+STRONG = {
+    "laugh": Strong("happiness", "6+12+25+26", (("12", 1.0), ("6", 0.6), ("jaw", 0.7)), 0.5, 0.8),
+    "smile": Strong("happiness", "6+12+25", (("12", 1.0), ("6", 0.4)), 0.25, 0.35),
+    "frown": Strong("others", "4+7", (("4", 1.0), ("7", 0.4)), 0.3, 0.0),
+    "cry": Strong("sadness", "4+15+43", (("4", 0.6), ("15", 0.8)), 1.0, 0.0),
+    "surprise": Strong("surprise", "1+2+26", (("1+2", 1.0), ("jaw", 0.8)), 0.0, 0.6),
+    "disgust": Strong("disgust", "4+9+10", (("10", 1.0), ("4", 0.5)), 0.2, 0.0),
+}
 BLOCKING = ("hand", "away")  # no face to see: nothing is coded inside
 
 
@@ -55,7 +81,9 @@ class Event:
     offset: int
     action: str = ""
     side: str = "both"
-    amplitude: float = 0.0  # px (expressions, blink, speech), degrees (turn), px (nod, away), gain (light)
+    # px (micro-expressions, blink, speech), eye distances (macro-expressions: their largest
+    # displacement), degrees (turn), px (nod, away), gain (light)
+    amplitude: float = 0.0
 
 
 @dataclass
@@ -129,17 +157,21 @@ def sample_recording(subject: int, seconds: float, rng: np.random.Generator) -> 
             e.apex = (e.onset + e.offset) // 2
             e.amplitude = float(rng.choice([-1, 1]))
             spec.events.append(e)
-    for kind, count in (("micro", max(1, round(seconds / 5))), ("macro", max(1, round(seconds / 8)))):
+    for kind, count in (("macro", max(1, round(seconds / 6))), ("micro", max(1, round(seconds / 5)))):
         for _ in range(count):
-            length = int(rng.integers(5, 16)) if kind == "micro" else int(rng.uniform(0.5, 3.0) * FPS)
+            length = int(rng.integers(5, 16)) if kind == "micro" else int(rng.uniform(0.5, 2.5) * FPS)
             e = place(kind, length, 0.6)
             if e is None:
                 continue
             to_apex = rng.uniform(0.3, 0.6) if kind == "micro" else rng.uniform(0.15, 0.35)
             e.apex = e.onset + max(1, int(round(to_apex * (length - 1))))
-            e.action = str(rng.choice(list(ACTIONS)))
-            e.side = str(rng.choice(["both", "both", "L", "R"]))
-            e.amplitude = float(rng.uniform(1.5, 3.0) if kind == "micro" else rng.uniform(3.0, 6.0))
+            if kind == "micro":
+                e.action = str(rng.choice(list(ACTIONS)))
+                e.side = str(rng.choice(["both", "both", "L", "R"]))
+                e.amplitude = float(rng.uniform(1.5, 3.0))
+            else:
+                e.action = str(rng.choice(list(STRONG)))
+                e.amplitude = float(rng.uniform(0.1, 0.3))  # eye distances, at the largest displacement
             spec.events.append(e)
     t = int(rng.uniform(0.5, 2.5) * FPS)
     while t < n - 10:  # blinks every 2-5 s, 5-10 frames long, anywhere
@@ -210,14 +242,52 @@ def mouth_bumps(marks: dict[str, np.ndarray]) -> list[Bump]:
     return [Bump(mouth + [0, 0.18 * iod], np.array([0.0, 1.0]), (0.35 * iod, 0.2 * iod))]
 
 
+def strong_bumps(strong: Strong, marks: dict[str, np.ndarray]) -> list[Bump]:
+    """A strong expression's displacement: its movements, 1.6 times as wide as a
+    micro-expression's (a large displacement in a narrow patch would fold the face over), weighted."""
+    iod = float(np.linalg.norm(marks["right_eye"] - marks["left_eye"]))
+    out = []
+    for move, weight in strong.moves:
+        if move == "jaw":  # the lower lip and chin dropping
+            mouth = (marks["mouth_left"] + marks["mouth_right"]) / 2
+            bumps = [Bump(mouth + [0, 0.35 * iod], np.array([0.0, 1.0]), (0.45 * iod, 0.35 * iod))]
+        elif move == "6":  # cheeks raised: the skin under the eyes pushed up
+            bumps = [Bump(marks[k] + [0, 0.45 * iod], np.array([0.0, -1.0]), (0.15 * iod, 0.1 * iod))
+                     for k in ("left_eye", "right_eye")]
+        else:
+            bumps = action_bumps(move, "both", marks)
+        out += [Bump(b.centre, b.direction * weight, (1.6 * b.sigma[0], 1.6 * b.sigma[1])) for b in bumps]
+    return out
+
+
+def mouth_cavity(marks: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Where an open mouth shows (alpha, in the still face's pixels) and what it shows there
+    (BGR: dark, with the upper teeth as a light band)."""
+    iod = float(np.linalg.norm(marks["right_eye"] - marks["left_eye"]))
+    left, right = marks["mouth_left"], marks["mouth_right"]
+    centre = (left + right) / 2 + [0, 0.06 * iod]
+    half = 0.36 * float(np.linalg.norm(right - left))
+    alpha = np.zeros((FRAME_H, FRAME_W), np.float32)
+    cv2.ellipse(alpha, (int(centre[0]), int(centre[1])), (int(half), int(0.08 * iod)), 0, 0, 360, 1.0, -1)
+    alpha = cv2.GaussianBlur(alpha, (0, 0), 0.03 * iod)
+    colour = np.empty((FRAME_H, FRAME_W, 3), np.float32)
+    colour[:] = (52, 40, 70)
+    top = int(centre[1] - 0.08 * iod)
+    colour[top:top + int(0.05 * iod)] = (205, 212, 220)
+    return alpha[..., None], cv2.GaussianBlur(colour, (0, 0), 1.5)
+
+
 def render(subject, spec: RecordingSpec):
     """The recording's frames (BGR uint8), one at a time."""
     canvas, marks = subject_canvas(subject)
     centre = (marks["left_eye"] + marks["right_eye"]) / 2
     rng = np.random.default_rng(spec.seed)
     coded = [e for e in spec.events if e.kind in CODED]
-    fields_ = {id(e): action_bumps(e.action, e.side, marks) for e in coded}
+    iod = float(np.linalg.norm(marks["right_eye"] - marks["left_eye"]))
+    fields_ = {id(e): strong_bumps(STRONG[e.action], marks) if e.action in STRONG
+               else action_bumps(e.action, e.side, marks) for e in coded}
     eyes, mouth = blink_bumps(marks), mouth_bumps(marks)
+    cavity_alpha, cavity = mouth_cavity(marks)
     region = bounds(eyes + mouth + [b for bs in fields_.values() for b in bs], 16)
     rx0, rx1, ry0, ry1 = region
     peaks = {}
@@ -231,7 +301,6 @@ def render(subject, spec: RecordingSpec):
                     (int(1.6 * b.sigma[0]), int(1.8 * b.sigma[1])), 0, 0, 360, 1.0, -1)
     lid_mask = cv2.GaussianBlur(lid_mask, (0, 0), 3)[..., None]
     yy, xx = np.mgrid[0:FRAME_H, 0:FRAME_W].astype(np.float32)
-    iod = float(np.linalg.norm(marks["right_eye"] - marks["left_eye"]))
     hand = _hand_texture(rng, int(1.6 * iod), int(2.2 * iod))
     for frame in range(1, spec.n_frames + 1):
         forward = head(spec, centre, frame)
@@ -240,16 +309,23 @@ def render(subject, spec: RecordingSpec):
         my = inverse[1, 0] * xx + inverse[1, 1] * yy + inverse[1, 2]
         px, py = mx[ry0:ry1, rx0:rx1], my[ry0:ry1, rx0:rx1]
         ux, uy = np.zeros_like(px), np.zeros_like(py)
-        closure, light = 0.0, 1.0
+        closure, opening, light = 0.0, 0.0, 1.0
         for e in spec.events:
             if not e.onset <= frame <= e.offset and e.kind != "light":
                 continue
             if e.kind in CODED:
-                w = float(profile(e, frame)) * e.amplitude / peaks[id(e)]
+                level = float(profile(e, frame))
+                strong = STRONG.get(e.action)
+                px_amplitude = e.amplitude * iod if strong else e.amplitude
+                w = level * px_amplitude / peaks[id(e)]
                 dx, dy = displacement(fields_[id(e)], px, py)
+                if strong:
+                    closure = max(closure, level * strong.lids)
+                    opening = max(opening, level * strong.mouth)
             elif e.kind == "blink":
-                closure = float(profile(Event("micro", e.onset, e.apex, e.offset), frame))
-                w = closure * e.amplitude
+                shut = float(profile(Event("micro", e.onset, e.apex, e.offset), frame))
+                closure = max(closure, shut)
+                w = shut * e.amplitude
                 dx, dy = displacement(eyes, px, py)
             elif e.kind == "speech":
                 f = float(e.action)
@@ -265,6 +341,8 @@ def render(subject, spec: RecordingSpec):
         mx[ry0:ry1, rx0:rx1] -= ux
         my[ry0:ry1, rx0:rx1] -= uy
         source = canvas if closure == 0 else canvas + (0.8 * closure * lid_mask) * (blurred - canvas)
+        if opening > 0:
+            source = source + (opening * cavity_alpha) * (cavity - source)
         image = cv2.remap(source, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(118, 122, 126))
         for e in spec.events:
             if e.kind == "hand" and e.onset <= frame <= e.offset:
@@ -311,10 +389,12 @@ def _write(job: tuple[Path, object, RecordingSpec, int]) -> int:
 
 
 def emotion(action: str) -> str:
-    return EMOTION[ACTIONS[action]]
+    return EMOTION[STRONG[action].emotion if action in STRONG else ACTIONS[action]]
 
 
 def action_units(e: Event) -> str:
+    if e.action in STRONG:
+        return STRONG[e.action].aus
     return e.action if e.side == "both" else "+".join(e.side + a for a in e.action.split("+"))
 
 

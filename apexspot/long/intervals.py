@@ -4,8 +4,8 @@ Each type (micro, macro) has its own probability track. It is averaged over `smo
 cut at a threshold, and every run of steps above it that is long enough becomes one
 interval: onset and offset at the run's ends, apex at its most probable step, confidence
 the run's mean probability. Steps without a usable face are never inside a run. The
-threshold and the shortest run kept (half the 5th percentile of the coded durations) are
-fitted on the training folds only.
+threshold (the middle of those that tie for the best pooled F1) and the shortest run kept
+(half the 5th percentile of the coded durations) are fitted on the training folds only.
 """
 
 from __future__ import annotations
@@ -82,5 +82,8 @@ def fit_decoding(tracks: list[tuple], smooth_s: float) -> tuple[dict[str, float]
                 found = decode(probs, positions, usable, frames, rate, {k: float(thr) for k in KINDS}, min_s, smooth_s)
                 counts.append(score_recording(as_spans([s for s in found if s.kind == kind]), coded))
             scores.append(pooled(counts)[kind].f1)
-        best[kind] = float(THRESHOLDS[int(np.argmax(scores))])
+        # Training predictions are confident, so many thresholds often tie: take the middle of
+        # the best ones, not the lowest (which merges neighbours and lets noise in).
+        tied = np.flatnonzero(np.asarray(scores) >= max(scores) - 1e-9)
+        best[kind] = float(THRESHOLDS[tied[len(tied) // 2]])
     return best, min_s

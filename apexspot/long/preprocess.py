@@ -5,7 +5,7 @@ the face tracker, and its flow computed against the aligned frame `references_s`
 earlier (a moving reference, as MEGC spotters do: flow from the onset of a minute-long
 recording would accumulate every head movement and lighting change). Flow never crosses
 an unusable frame or a new track segment. Head motion left after alignment is removed by
-the same robust similarity fit as in short clips, and the flow is pooled to a grid of cells
+the same robust similarity fit as in short clips, fitted on the face's rigid regions only, and the flow is pooled to a grid of cells
 (u, v and magnitude per cell): the recording's file holds a few hundred numbers a frame,
 not an image, so a SAMM Long Videos recording of a minute is a few megabytes.
 """
@@ -22,8 +22,8 @@ import numpy as np
 from apexspot import clipfiles
 from apexspot.config import AlignParams, RecordingFlowParams, TrackParams
 from apexspot.face import Detection, FrameError, read_frame, target_landmarks
-from apexspot.flow import face_mask, flow_function, head_motion, remove_head_motion
-from apexspot.long.track import REASONS, FaceTracker, pad_unusable, spans
+from apexspot.flow import flow_function, head_motion, remove_head_motion
+from apexspot.long.track import REASONS, REGIONS, FaceTracker, face_masks, pad_unusable, spans
 
 CHANNELS = ("u", "v", "magnitude")
 
@@ -55,6 +55,7 @@ class RecordingFlow:
     valid: np.ndarray  # m x R bool: flow exists (both frames usable, same segment, nothing unusable between)
     usable: np.ndarray  # n bool, every frame, after padding
     reasons: list[str]  # n, '' when usable
+    covered: np.ndarray  # n int16: bit k set when REGIONS[k] was covered in that frame
     matrices: np.ndarray  # n x 2 x 3 float32 (NaN where the face is lost)
     segments: np.ndarray  # n int32, -1 where unusable
     references: list[int]  # frames
@@ -70,7 +71,9 @@ def process(frames: Iterator[tuple[np.ndarray, Callable[[], np.ndarray]]], n: in
     depth = max(refs)
     compute = flow_function(p.method)
     tracker = FaceTracker(detect, align, track, fps)
-    mask = face_mask(align.size, target_landmarks(align))
+    # Head motion left after alignment is fitted where an expression moves nothing (the
+    # tracker's rigid regions): a laugh moves most of the face, more than LMedS tolerates.
+    mask = face_masks((align.size, align.size), target_landmarks(align))[0] > 0
     positions = sampled(n, fps, p.rate)
     step_of = np.full(n, -1, np.int64)
     step_of[positions] = np.arange(len(positions))
@@ -80,6 +83,7 @@ def process(frames: Iterator[tuple[np.ndarray, Callable[[], np.ndarray]]], n: in
     matrices = np.full((n, 2, 3), np.nan, np.float32)
     segments = np.full(n, -1, np.int32)
     reasons = [""] * n
+    covered = np.zeros(n, np.int16)
     last_bad = -1
     count = 0
     for i, (grey, colour) in enumerate(frames):
@@ -88,6 +92,7 @@ def process(frames: Iterator[tuple[np.ndarray, Callable[[], np.ndarray]]], n: in
         count += 1
         step = tracker.step(grey, colour)
         reasons[i] = step.reason
+        covered[i] = sum(1 << REGIONS.index(r) for r in step.covered)
         if step.matrix is None:
             last_bad = i
             ring[i % (depth + 1)] = None
@@ -118,7 +123,7 @@ def process(frames: Iterator[tuple[np.ndarray, Callable[[], np.ndarray]]], n: in
         clean = (bad_before[positions + 1] - bad_before[start]) == 0
         valid[:, j] &= clean & (positions >= k)
     features[~valid] = 0
-    return RecordingFlow(positions, features, valid, usable, padded, matrices, segments, refs)
+    return RecordingFlow(positions, features, valid, usable, padded, covered, matrices, segments, refs)
 
 
 def folder_frames(paths: list[Path]) -> Iterator[tuple[np.ndarray, Callable[[], np.ndarray]]]:
@@ -131,21 +136,38 @@ def video_frames(frames: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, Cal
         yield cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), (lambda bgr=bgr: bgr)
 
 
-def span_records(reasons: list[str], numbers: list[int], fps: float, first: int | None = None) -> list[dict[str, Any]]:
+def covered_parts(bits: np.ndarray) -> list[str]:
+    """The REGIONS named by any of the frames' covered bits."""
+    union = int(np.bitwise_or.reduce(np.asarray(bits, np.int64))) if len(bits) else 0
+    return [r for k, r in enumerate(REGIONS) if union >> k & 1]
+
+
+def span_records(reasons: list[str], numbers: list[int], fps: float, first: int | None = None,
+                 covered: np.ndarray | None = None) -> list[dict[str, Any]]:
     """Unusable spans in the recording's own numbering, and in seconds from its frame numbered
-    `first` (default: the first of `numbers`)."""
+    `first` (default: the first of `numbers`); an occluded span names the facial regions that
+    were covered (`parts`)."""
     first = numbers[0] if first is None else first
     out = []
     for a, b, reason in spans(reasons):
-        out.append({"first": numbers[a], "last": numbers[b], "frames": b - a + 1, "reason": reason,
-                    "start_s": round((numbers[a] - first) / fps, 3), "end_s": round((numbers[b] - first + 1) / fps, 3)})
+        record = {"first": numbers[a], "last": numbers[b], "frames": b - a + 1, "reason": reason,
+                  "start_s": round((numbers[a] - first) / fps, 3), "end_s": round((numbers[b] - first + 1) / fps, 3)}
+        if reason == "occluded" and covered is not None:
+            record["parts"] = covered_parts(covered[a:b + 1])
+        out.append(record)
     return out
+
+
+def describe_span(s: dict[str, Any]) -> str:
+    """'occluded (mouth, chin covered)', or the reason alone."""
+    parts = s.get("parts")
+    return f"{s['reason']} ({', '.join(parts)} covered)" if parts else s["reason"]
 
 
 def save(path: Path, result: RecordingFlow, numbers: list[int], fps: float, p: RecordingFlowParams) -> None:
     codes = np.array([REASONS.index(r) + 1 if r else 0 for r in result.reasons], np.int8)
     clipfiles.save(path, positions=result.positions.astype(np.int32), features=result.features, valid=result.valid,
-                   usable=result.usable, reasons=codes,
+                   usable=result.usable, reasons=codes, covered=result.covered,
                    reason_names=np.array(("",) + REASONS), numbers=np.asarray(numbers, np.int32),
                    matrices=result.matrices, segments=result.segments,
                    references=np.asarray(result.references, np.int32), fps=np.float32(fps),
@@ -198,5 +220,5 @@ def preprocess_to_file(job: tuple[Any, Path, AlignParams, TrackParams, Recording
         return {"recording_id": rec.recording_id, "skipped": err.reason, "detail": err.detail}
     save(recording_file(out_root, rec.recording_id), result, numbers, rec.fps, flow)
     return {"recording_id": rec.recording_id, "frames": len(paths), "usable": round(float(result.usable.mean()), 4),
-            "unusable": span_records(result.reasons, numbers, rec.fps), "gaps": int(rec.last - rec.first + 1 - len(numbers)),
+            "unusable": span_records(result.reasons, numbers, rec.fps, covered=result.covered), "gaps": int(rec.last - rec.first + 1 - len(numbers)),
             "seconds": round(time.perf_counter() - start, 2)}

@@ -2,22 +2,39 @@
 
 A short clip gets one alignment from its onset frame; over minutes the head moves and turns
 too far for that. Here the face is found by MTCNN (landmarks averaged over `face.views`
-views), then followed: up to 100 corner points inside the face are tracked by pyramidal
-Lucas-Kanade *from the anchor frame* (not frame to frame, so nothing drifts), and a
-similarity motion is fitted to them by RANSAC and refined on the inliers. Points on a moving
-brow or mouth corner are outliers of a head motion, so an expression does not move the
-alignment; the fit over many points is what keeps the alignment's own jitter far below a
-micro-expression (measured in docs/recordings.md). When the head has moved far from the
-anchor, the current frame becomes the new anchor with the transform carried over, so the
-alignment stays continuous.
+views), then followed by pyramidal Lucas-Kanade *from the anchor frame* (not frame to frame,
+so nothing drifts) on two sets of corner points:
+
+- the **rigid** set, on what an expression leaves in place (forehead above the brows,
+  temples, nose bridge and nose): the head's similarity motion is fitted to these alone, by
+  RANSAC refined on the inliers, so a laugh, a frown or shut eyes do not move the alignment;
+- the **expressive** set (brows, eyes, cheeks, mouth, chin), which only helps to judge
+  whether the face is covered.
+
+Whether the face is *covered* is decided from its appearance, never from how many points
+moved: a point has lost the face when Lucas-Kanade loses it or the patch around it no longer
+looks like the anchor's (normalised cross-correlation below `COVER_NCC`, the patch sampled
+through the head's motion so a turned or nodding head still matches). On the nose, which no
+expression changes, a changed look is enough; elsewhere shut eyes, an open mouth, raised
+cheeks or a wrinkled forehead change the look too (and the forehead's faint texture changes
+with the light), so there it counts only when the point has also been dragged far off the
+head's motion (more than `COVER_SHIFT` eye distances, more for the
+mouth and chin, which a laugh moves furthest: a hand sweeping over the face carries the
+points with it by more). A facial region (`REGIONS`) with at least `max_covered` of its points covered is
+covered, and a frame with a covered region is `occluded`, naming the regions. So a smile,
+a laugh or closed eyes stay usable (measured on real footage in docs/recordings.md), and a
+hand over the mouth alone still makes the frame unusable: the spotter reads the whole face,
+and a hand's motion in the mouth's cells would look like an expression.
 
 MTCNN looks again every `check_every_s`: no face there, a face turned too far (the nose
 moved off the eyes-mouth midline by more than `max_turn` eye distances since the
-recording's first face: a face's own proportions and the camera's angle vary), or a face too small for the aligned size makes the frame
-unusable; a detection far from where the tracker thinks the face is restarts the track. A
-frame is also unusable when too few points follow the face (a hand over it) or the face
-runs out of the picture. Each unusable frame has its reason; a new *segment* starts when the
-face is found again (the alignment may jump there, so flow never crosses segments).
+recording's first face: a face's own proportions and the camera's angle vary), or a face
+too small for the aligned size makes the frame unusable; a detection far from where the
+tracker thinks the face is restarts the track. When the head has moved far from the anchor
+(or too few rigid points still fit its motion) the current frame becomes the new anchor
+with the transform carried over, so the alignment stays continuous. Each unusable frame has
+its reason; a new *segment* starts when the face is found again (the alignment may jump
+there, so flow never crosses segments).
 """
 
 from __future__ import annotations
@@ -32,7 +49,17 @@ from apexspot.config import AlignParams, TrackParams
 from apexspot.face import Detection, apply_transform, similarity_transform, target_landmarks
 
 REASONS = ("no_face", "occluded", "out_of_frame", "too_small", "turned")
+REGIONS = ("forehead", "temples", "nose", "brows", "eyes", "cheeks", "mouth", "chin")
+RIGID = ("forehead", "temples", "nose")
 LK = dict(winSize=(15, 15), maxLevel=2, criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01))
+COVER_NCC = 0.5  # a patch correlating less than this with the anchor's no longer shows the same skin
+# Eye distances off the head's motion that a muscle does not move a point (a jaw dropping in a
+# laugh moves the mouth and chin furthest): beyond, something dragged it.
+COVER_SHIFT = np.array([0.35, 0.35, 0.0, 0.35, 0.35, 0.35, 0.6, 0.6])  # per REGIONS (0: the look alone decides)
+PATCH = 11  # pixels a side of the appearance patches
+GONE = 0.8  # with this share of all points changed in look, the face is gone from where it was
+BLANK = 2.0  # grey levels: a face crop with less contrast than this is a blank picture
+MIN_JUDGED = 6  # a region with fewer points is not judged (two stray points would decide it)
 
 
 def to3(m: np.ndarray) -> np.ndarray:
@@ -51,12 +78,58 @@ def turn_of(landmarks: np.ndarray) -> float:
     return off / (float(np.linalg.norm(landmarks[1] - landmarks[0])) or 1.0)
 
 
+def face_coordinates(points: np.ndarray, marks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points in the face's own frame: u across (eye distances from the eyes' midpoint, signed),
+    v down (0 on the eye line, 1 on the mouth line)."""
+    eyes = (marks[0] + marks[1]) / 2
+    iod = float(np.linalg.norm(marks[1] - marks[0])) or 1.0
+    across = (marks[1] - marks[0]) / iod
+    down = np.array([-across[1], across[0]])
+    mouth = float(((marks[3] + marks[4]) / 2 - eyes) @ down) or iod
+    rel = np.asarray(points, float) - eyes
+    return rel @ across / iod, rel @ down / mouth
+
+
+def region_index(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Each point's index into REGIONS (face coordinates as `face_coordinates` gives them)."""
+    au = np.abs(u)
+    return np.select(
+        [v < -0.45, (au > 0.8) & (v < 0.35), (au < 0.22) & (v >= -0.15) & (v < 0.6),
+         v < -0.15, v < 0.25, v < 0.8, v < 1.25],
+        [0, 1, 2, 3, 4, 5, 6], default=7)
+
+
+def face_masks(shape: tuple[int, int], marks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 masks (255 inside) of the face's rigid and expressive regions in a frame."""
+    yy, xx = np.mgrid[0:shape[0], 0:shape[1]]
+    u, v = face_coordinates(np.stack([xx.ravel(), yy.ravel()], 1), marks)
+    inside = (u / 1.05) ** 2 + ((v - 0.35) / 1.15) ** 2 < 1
+    rigid = np.isin(region_index(u, v), [REGIONS.index(r) for r in RIGID])
+    return ((inside & rigid) * 255).astype(np.uint8).reshape(shape), ((inside & ~rigid) * 255).astype(np.uint8).reshape(shape)
+
+
+def patches(grey: np.ndarray, points: np.ndarray, linear: np.ndarray | None = None) -> np.ndarray:
+    """PATCH x PATCH patches around each point (bilinear), sampled along the axes `linear`
+    (2x2; the head's rotation and scale) when given; zero-mean, unit-norm rows."""
+    half = (PATCH - 1) / 2
+    oy, ox = np.mgrid[-half:half + 1, -half:half + 1].astype(np.float32)
+    if linear is not None:
+        ox, oy = linear[0, 0] * ox + linear[0, 1] * oy, linear[1, 0] * ox + linear[1, 1] * oy
+    mx = (points[:, 0, None, None] + ox[None]).astype(np.float32).reshape(-1, PATCH)
+    my = (points[:, 1, None, None] + oy[None]).astype(np.float32).reshape(-1, PATCH)
+    out = cv2.remap(grey, mx, my, cv2.INTER_LINEAR,
+                    borderMode=cv2.BORDER_REPLICATE).reshape(len(points), -1).astype(np.float32)
+    out -= out.mean(1, keepdims=True)
+    return out / (np.linalg.norm(out, axis=1, keepdims=True) + 1e-3)
+
+
 @dataclass
 class Step:
     matrix: np.ndarray | None  # 2x3 frame -> aligned pixels; None when the frame is unusable
     reason: str  # '' when usable, else one of REASONS
     segment: int  # -1 when unusable
-    tracked: float  # fraction of points that followed the face (1.0 right after a detection)
+    tracked: float  # fraction of the rigid points that follow the head's motion (1.0 right after a detection)
+    covered: tuple[str, ...] = ()  # the REGIONS something covers (when `reason` is occluded)
 
 
 @dataclass
@@ -72,7 +145,12 @@ class FaceTracker:
     reason: str = "no_face"
     _ref: np.ndarray | None = None  # anchor frame (grey), cropped to _crop
     _crop: tuple[int, int, int, int] = (0, 0, 0, 0)
-    _ref_points: np.ndarray | None = None
+    _ref_points: np.ndarray | None = None  # rigid points first, then expressive ones
+    _rigid: np.ndarray | None = None  # bool per point
+    _regions: np.ndarray | None = None  # index into REGIONS per point
+    _ref_patches: np.ndarray | None = None
+    _iod: float = 1.0
+    _ref_level: tuple[float, float] = (0.0, 1.0)  # the anchor crop's mean and standard deviation
     _points: np.ndarray | None = None
     _ref_matrix: np.ndarray | None = None
     _ref_marks: np.ndarray | None = None  # the anchor's landmarks (detected, or carried by the track)
@@ -81,6 +159,8 @@ class FaceTracker:
     _flag: str = ""  # turned / too_small, from the last check
     _misses: int = 0
     _turn0: float | None = None  # the turn of the recording's first face: a turn is measured from it
+    _covered: bool = False  # the last frame had a covered region
+    _clear: bool = True  # no region of the last frame was even half as covered as max_covered
     log: list[str] = field(default_factory=list)
 
     def frames_of(self, seconds: float) -> int:
@@ -96,11 +176,19 @@ class FaceTracker:
             if self._ref is None:
                 return Step(None, self.reason, -1, 0.0)
             return self._verdict(grey, self._ref_matrix, 1.0)
-        motion, tracked = self._track(grey)
-        if motion is None or tracked < self.p.min_tracked:
-            self._lose(self._where_lost(grey.shape))
+        motion, tracked, covered = self._track(grey)
+        was_covered, self._covered = self._covered, bool(covered)
+        if motion is None:
+            self._lose(self._where_lost(grey.shape, None if was_covered else colour))
             return Step(None, self.reason, -1, tracked)
         matrix = (to3(self._ref_matrix) @ np.linalg.inv(to3(motion)))[:2]
+        if covered:  # keep the anchor (and its look of the face) until the face shows again ...
+            if not self._inside(matrix, grey.shape):
+                return Step(None, "out_of_frame", -1, tracked)
+            if i < self._next_check or not self._seen_again(grey, colour(), apply_transform(motion, self._ref_marks)):
+                return Step(None, "occluded", -1, tracked, covered)
+            self._next_check = i + self.frames_of(self.p.check_every_s)  # ... or MTCNN sees it: a new anchor
+            return self._verdict(grey, self._ref_matrix, 1.0)
         if i >= self._next_check:
             self._next_check = i + self.frames_of(self.p.check_every_s)
             if not self._check(grey, colour(), apply_transform(motion, self._ref_marks)):
@@ -149,53 +237,94 @@ class FaceTracker:
         return ""
 
     def _anchor(self, grey: np.ndarray, matrix: np.ndarray, marks: np.ndarray) -> None:
-        mask = np.zeros(grey.shape, np.uint8)
+        marks = np.asarray(marks, float)
         iod = float(np.linalg.norm(marks[1] - marks[0]))
         centre = (marks[0] + marks[1] + marks[3] + marks[4]) / 4
-        cv2.ellipse(mask, (int(centre[0]), int(centre[1])), (int(1.1 * iod), int(1.3 * iod)),
-                    float(np.degrees(np.arctan2(*(marks[1] - marks[0])[::-1]))), 0, 360, 255, -1)
         # Lucas-Kanade runs on a crop around the face (its pyramids cost a third of the whole frame's).
         pad = 0.8 * iod
-        x0, y0 = int(max(centre[0] - 1.1 * iod - pad, 0)), int(max(centre[1] - 1.3 * iod - pad, 0))
-        x1 = int(min(centre[0] + 1.1 * iod + pad, grey.shape[1]))
-        y1 = int(min(centre[1] + 1.3 * iod + pad, grey.shape[0]))
+        x0, y0 = int(max(centre[0] - 1.3 * iod - pad, 0)), int(max(centre[1] - 1.6 * iod - pad, 0))
+        x1 = int(min(centre[0] + 1.3 * iod + pad, grey.shape[1]))
+        y1 = int(min(centre[1] + 1.4 * iod + pad, grey.shape[0]))
         if x1 - x0 < 16 or y1 - y0 < 16:
             self._lose("out_of_frame")
             return
-        points = cv2.goodFeaturesToTrack(grey[y0:y1, x0:x1], maxCorners=100, qualityLevel=0.005,
-                                         minDistance=max(3, iod / 12), mask=mask[y0:y1, x0:x1], blockSize=5)
-        if points is None or len(points) < 12:
+        crop = np.ascontiguousarray(grey[y0:y1, x0:x1])
+        offset = np.array([x0, y0], float)
+        rigid_mask, other_mask = face_masks(crop.shape, marks - offset)
+        found = []
+        for mask in (rigid_mask, other_mask):
+            points = cv2.goodFeaturesToTrack(crop, maxCorners=60, qualityLevel=0.005, minDistance=max(3, iod / 12),
+                                             mask=mask, blockSize=5)
+            found.append(np.zeros((0, 2), np.float32) if points is None else points.reshape(-1, 2).astype(np.float32))
+        points = np.concatenate(found)
+        if len(found[0]) < 8 or len(points) < 12:
             self._lose("occluded")
             return
-        self._crop = (x0, y0, x1, y1)
-        self._ref = np.ascontiguousarray(grey[y0:y1, x0:x1])
-        self._ref_points, self._points = points.astype(np.float32), points.astype(np.float32).copy()
-        self._ref_matrix, self._ref_marks = matrix, np.asarray(marks, float)
+        self._crop, self._ref, self._iod = (x0, y0, x1, y1), crop, iod
+        self._rigid = np.arange(len(points)) < len(found[0])
+        self._regions = region_index(*face_coordinates(points + offset, marks))
+        self._ref_points, self._points = points, points.copy()
+        self._ref_patches = patches(crop, points)
+        mean, std = cv2.meanStdDev(crop)
+        self._ref_level = (float(mean[0, 0]), max(float(std[0, 0]), 1.0))
+        self._ref_matrix, self._ref_marks = matrix, marks
 
-    def _track(self, grey: np.ndarray) -> tuple[np.ndarray | None, float]:
+    def _track(self, grey: np.ndarray) -> tuple[np.ndarray | None, float, tuple[str, ...]]:
+        """The head's motion from the anchor (or None), the fraction of rigid points that fit
+        it, and the regions something covers."""
         x0, y0, x1, y1 = self._crop
-        points, status, _ = cv2.calcOpticalFlowPyrLK(self._ref, np.ascontiguousarray(grey[y0:y1, x0:x1]),
-                                                     self._ref_points, self._points.copy(),
+        crop = self._levelled(grey[y0:y1, x0:x1])
+        if crop is None:  # a blank picture: a black frame, the lens covered
+            return None, 0.0, ()
+        points, status, _ = cv2.calcOpticalFlowPyrLK(self._ref, crop, self._ref_points.reshape(-1, 1, 2),
+                                                     self._points.reshape(-1, 1, 2).copy(),
                                                      flags=cv2.OPTFLOW_USE_INITIAL_FLOW, **LK)
+        points = points.reshape(-1, 2)
         ok = status.ravel() == 1
-        if ok.sum() < 6:
-            return None, float(ok.mean())
+        fit = ok & self._rigid
+        if fit.sum() < 6:  # the rigid points are gone: a large occluder, or the face left
+            return None, float(fit.sum()) / max(int(self._rigid.sum()), 1), ()
         offset = np.array([x0, y0], np.float32)
-        motion, inliers = cv2.estimateAffinePartial2D(self._ref_points[ok] + offset, points[ok] + offset,
-                                                      method=cv2.RANSAC,
-                                                      ransacReprojThreshold=1.0, maxIters=500, confidence=0.995,
-                                                      refineIters=10)
+        motion, inliers = cv2.estimateAffinePartial2D(self._ref_points[fit] + offset, points[fit] + offset,
+                                                      method=cv2.RANSAC, ransacReprojThreshold=1.0, maxIters=500,
+                                                      confidence=0.995, refineIters=10)
         if motion is None:
-            return None, 0.0
-        tracked = float(inliers.sum()) / len(self._ref_points)
+            return None, 0.0, ()
+        tracked = float(inliers.sum()) / int(self._rigid.sum())
+        expected = cv2.transform((self._ref_points + offset).reshape(-1, 1, 2), motion).reshape(-1, 2) - offset
         # Next frame starts from where the head motion puts every point (lost ones too).
-        self._points = (cv2.transform(self._ref_points + offset, motion) - offset).astype(np.float32)
-        return motion, tracked
+        self._points = expected.astype(np.float32)
+        shifted = np.linalg.norm(points - expected, axis=1) > COVER_SHIFT[self._regions] * self._iod
+        looks = np.einsum("ij,ij->i", self._ref_patches, patches(crop, points, motion[:, :2]))
+        changed = ~ok | (looks < COVER_NCC)
+        if changed.mean() > GONE:  # nearly nothing looks like the face: a cut, or the face wholly hidden
+            return None, tracked, ()
+        lost = changed & (shifted | (COVER_SHIFT[self._regions] == 0))
+        counts = np.bincount(self._regions, minlength=len(REGIONS))
+        share = np.bincount(self._regions, weights=lost, minlength=len(REGIONS)) / np.maximum(counts, 1)
+        judged = counts >= MIN_JUDGED
+        self._clear = bool(np.all(share[judged] < self.p.max_covered / 2))
+        covered = tuple(r for r, n, s in zip(REGIONS, judged, share) if n and s >= self.p.max_covered)
+        return motion, tracked, covered
+
+    def _levelled(self, crop: np.ndarray) -> np.ndarray | None:
+        """The crop with the anchor's brightness and contrast: Lucas-Kanade assumes constant
+        brightness, and under a lighting change (or a camera's auto-exposure) points on faint
+        texture such as the forehead slide off. None for a blank picture."""
+        mean, std = cv2.meanStdDev(crop)
+        if float(std[0, 0]) < BLANK:
+            return None
+        gain = self._ref_level[1] / float(std[0, 0])
+        return cv2.convertScaleAbs(crop, alpha=gain, beta=self._ref_level[0] - gain * float(mean[0, 0]))
 
     def _far_from_anchor(self, motion: np.ndarray, tracked: float) -> bool:
+        """Time for a new anchor: the head has turned, scaled or moved so that few rigid points
+        still fit, and the face is in clear view (a frame with something coming over the face
+        would make that something part of the face's look)."""
         scale = float(np.hypot(motion[0, 0], motion[1, 0]))
         angle = float(np.degrees(np.arctan2(motion[1, 0], motion[0, 0])))
-        return tracked < self.p.reanchor_below or abs(np.log(scale)) > 0.1 or abs(angle) > 10
+        far = tracked < self.p.reanchor_below or abs(np.log(scale)) > 0.1 or abs(angle) > 10
+        return far and self._clear
 
     def _check(self, grey: np.ndarray, bgr: np.ndarray, expected: np.ndarray) -> bool:
         """MTCNN's look at the frame; False when the track must restart (or stop)."""
@@ -217,14 +346,37 @@ class FaceTracker:
             return False
         return True
 
+    def _seen_again(self, grey: np.ndarray, bgr: np.ndarray, expected: np.ndarray) -> bool:
+        """While covered, MTCNN's look: a face where the track expects it starts a new anchor
+        (and segment) there. The anchor's look may be stale (the head turned while it was
+        covered), and nothing else would ever renew it."""
+        self._next_check = self.index - 1 + self.frames_of(self.p.check_every_s)
+        found = self.detect(bgr, 1)
+        if found is None:
+            return False
+        iod = float(np.linalg.norm(expected[1] - expected[0]))
+        if float(np.mean(np.linalg.norm(np.asarray(found.landmarks) - expected, axis=1))) > self.p.restart_at * iod:
+            return False
+        self._flag = self._unusable(found)
+        self.segment += 1
+        self._covered = False
+        self._anchor(grey, similarity_transform(found.landmarks, self.align), found.landmarks)
+        return self._ref is not None
+
     def _lose(self, reason: str) -> None:
         self.reason = reason
         self._ref = self._ref_points = self._points = None
         self._next_try = self.index + self.frames_of(self.p.retry_s) - 1
         self._flag = ""
 
-    def _where_lost(self, shape: tuple[int, ...]) -> str:
-        return "occluded" if self._ref_matrix is None or self._inside(self._ref_matrix, shape) else "out_of_frame"
+    def _where_lost(self, shape: tuple[int, ...], colour: Callable[[], np.ndarray] | None) -> str:
+        """Why the face was lost. Lost all at once from a clear view (a cut, the camera covered),
+        MTCNN decides between no face and a covered one; lost after being covered, it is covered."""
+        if self._ref_matrix is not None and not self._inside(self._ref_matrix, shape):
+            return "out_of_frame"
+        if colour is not None and self.detect(colour(), 1) is None:
+            return "no_face"
+        return "occluded"
 
     def _inside(self, matrix: np.ndarray, shape: tuple[int, ...]) -> bool:
         """Whether the aligned square's face (its landmarks, with a margin) lies in the picture."""
@@ -247,13 +399,18 @@ def spans(reasons: list[str], first: int = 0) -> list[tuple[int, int, str]]:
     return out
 
 
+GRADUAL = ("occluded", "out_of_frame", "turned")
+
+
 def pad_unusable(reasons: list[str], pad: int) -> list[str]:
-    """Frames within `pad` of an unusable one are unusable too (a hand entering the picture,
-    the face turning away: the frames just before the tracker gives up are already spoiled)."""
+    """Frames within `pad` of an unusable one are unusable too, where that comes on gradually
+    (a hand entering the picture, the face turning or moving away: the frames just before the
+    tracker gives up are already spoiled). A face that is simply gone (a cut) spoils nothing
+    around it."""
     out = list(reasons)
     n = len(reasons)
     for i, reason in enumerate(reasons):
-        if reason:
+        if reason in GRADUAL:
             for j in range(max(0, i - pad), min(n, i + pad + 1)):
                 if not out[j]:
                     out[j] = reason

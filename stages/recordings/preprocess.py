@@ -6,7 +6,7 @@ from apexspot import config
 from apexspot.datasets.recordings import read_recordings
 from apexspot.errors import ApexspotError, run_stage
 from apexspot.files import fresh_dir, write_json
-from apexspot.long.preprocess import preprocess_to_file, worker_setup
+from apexspot.long.preprocess import describe_span, preprocess_to_file, worker_setup
 from apexspot.workers import map_clips
 
 
@@ -33,7 +33,7 @@ def main() -> None:
     for r in done:
         for s in r["unusable"]:
             print(f"  {r['recording_id']}: frames {s['first']}..{s['last']} ({s['start_s']:.2f}-{s['end_s']:.2f} s) "
-                  f"unusable: {s['reason']}")
+                  f"unusable: {describe_span(s)}")
     for r in skipped:
         print(f"  skipped {r['recording_id']}: {r['skipped']}: {r['detail']}")
     if not done:
