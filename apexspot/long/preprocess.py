@@ -5,7 +5,7 @@ the face tracker, and its flow computed against the aligned frame `references_s`
 earlier (a moving reference, as MEGC spotters do: flow from the onset of a minute-long
 recording would accumulate every head movement and lighting change). Flow never crosses
 an unusable frame or a new track segment. Head motion left after alignment is removed by
-the same robust similarity fit as in short clips, fitted on the face's rigid regions only, and the flow is pooled to a grid of cells
+the same robust similarity fit as in short clips, and the flow is pooled to a grid of cells
 (u, v and magnitude per cell): the recording's file holds a few hundred numbers a frame,
 not an image, so a SAMM Long Videos recording of a minute is a few megabytes.
 """
@@ -22,8 +22,8 @@ import numpy as np
 from apexspot import clipfiles
 from apexspot.config import AlignParams, RecordingFlowParams, TrackParams
 from apexspot.face import Detection, FrameError, read_frame, target_landmarks
-from apexspot.flow import flow_function, head_motion, remove_head_motion
-from apexspot.long.track import REASONS, REGIONS, FaceTracker, face_masks, pad_unusable, spans
+from apexspot.flow import face_mask, flow_function, head_motion, remove_head_motion
+from apexspot.long.track import REASONS, REGIONS, FaceTracker, pad_unusable, spans
 
 CHANNELS = ("u", "v", "magnitude")
 
@@ -71,9 +71,7 @@ def process(frames: Iterator[tuple[np.ndarray, Callable[[], np.ndarray]]], n: in
     depth = max(refs)
     compute = flow_function(p.method)
     tracker = FaceTracker(detect, align, track, fps)
-    # Head motion left after alignment is fitted where an expression moves nothing (the
-    # tracker's rigid regions): a laugh moves most of the face, more than LMedS tolerates.
-    mask = face_masks((align.size, align.size), target_landmarks(align))[0] > 0
+    mask = face_mask(align.size, target_landmarks(align))
     positions = sampled(n, fps, p.rate)
     step_of = np.full(n, -1, np.int64)
     step_of[positions] = np.arange(len(positions))

@@ -59,6 +59,7 @@ COVER_SHIFT = np.array([0.35, 0.35, 0.0, 0.35, 0.35, 0.35, 0.6, 0.6])  # per REG
 PATCH = 11  # pixels a side of the appearance patches
 GONE = 0.8  # with this share of all points changed in look, the face is gone from where it was
 BLANK = 2.0  # grey levels: a face crop with less contrast than this is a blank picture
+LOOK_SIZE = 48.0  # pixels of the face's size in the crop MTCNN checks the track on
 MIN_JUDGED = 6  # a region with fewer points is not judged (two stray points would decide it)
 
 
@@ -185,17 +186,23 @@ class FaceTracker:
         if covered:  # keep the anchor (and its look of the face) until the face shows again ...
             if not self._inside(matrix, grey.shape):
                 return Step(None, "out_of_frame", -1, tracked)
-            if i < self._next_check or not self._seen_again(grey, colour(), apply_transform(motion, self._ref_marks)):
+            if i < self._next_check or not self._seen_again(grey, colour(), apply_transform(motion, self._ref_marks),
+                                                            tracked):
                 return Step(None, "occluded", -1, tracked, covered)
             self._next_check = i + self.frames_of(self.p.check_every_s)  # ... or MTCNN sees it: a new anchor
             return self._verdict(grey, self._ref_matrix, 1.0)
+        confirmed = False
         if i >= self._next_check:
             self._next_check = i + self.frames_of(self.p.check_every_s)
             if not self._check(grey, colour(), apply_transform(motion, self._ref_marks)):
                 if self._ref is None:
                     return Step(None, self.reason, -1, tracked)
                 return self._verdict(grey, self._ref_matrix, 1.0)  # restarted from MTCNN's landmarks
-        if self._far_from_anchor(motion, tracked):
+            confirmed = True
+        # A new anchor where the head moved far; or where MTCNN has just confirmed the face while
+        # part of it no longer looks like the anchor (an anchor taken as the face came back into
+        # the picture, or before a change of light, would otherwise stay stale).
+        if self._far_from_anchor(motion, tracked) or (confirmed and not self._clear):
             self._anchor(grey, matrix, apply_transform(motion, self._ref_marks))
         return self._verdict(grey, matrix, tracked)
 
@@ -218,6 +225,12 @@ class FaceTracker:
         why = self._unusable(found)
         if why in ("too_small",):
             self.reason = why
+            return
+        x, y, w, h = np.asarray(found.box, float)
+        if x < 1 or y < 1 or x + w > bgr.shape[1] - 1 or y + h > bgr.shape[0] - 1:
+            # Part of the face is outside the picture (coming back into it): MTCNN's landmarks
+            # are off there, and an anchor on them would be off for as long as it lasts.
+            self.reason = "out_of_frame"
             return
         self.segment += 1
         self._flag = why
@@ -326,9 +339,36 @@ class FaceTracker:
         far = tracked < self.p.reanchor_below or abs(np.log(scale)) > 0.1 or abs(angle) > 10
         return far and self._clear
 
+    def _look(self, bgr: np.ndarray, expected: np.ndarray) -> Detection | None:
+        """MTCNN's look where the track expects the face: a crop of about three face sizes
+        around it (the face's size: its eye distance or eye-to-mouth distance, the larger: a
+        turned face has close eyes), scaled so that size is LOOK_SIZE pixels (MTCNN's cost
+        grows with the picture's area: 150 ms over a whole 640x480 frame here). Found nothing
+        there, it looks at the whole frame before it says no. Landmarks in frame pixels."""
+        eyes = (expected[0] + expected[1]) / 2
+        size = max(float(np.linalg.norm(expected[1] - expected[0])),
+                   float(np.linalg.norm((expected[3] + expected[4]) / 2 - eyes)), 1.0)
+        centre = expected.mean(0)
+        half = 1.8 * size
+        x0, y0 = int(max(centre[0] - half, 0)), int(max(centre[1] - half, 0))
+        x1, y1 = int(min(centre[0] + half, bgr.shape[1])), int(min(centre[1] + half, bgr.shape[0]))
+        scale = min(1.0, LOOK_SIZE / size)
+        found = None
+        if x1 - x0 >= 24 and y1 - y0 >= 24:
+            crop = np.ascontiguousarray(bgr[y0:y1, x0:x1])
+            if scale < 1.0:
+                crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            found = self.detect(crop, 1)
+        if found is None:
+            return self.detect(bgr, 1)
+        offset = np.array([x0, y0], float)
+        marks = (np.asarray(found.landmarks, float) + 0.5) / scale - 0.5 + offset
+        box = np.asarray(found.box, float) / scale + np.r_[offset, 0, 0]
+        return Detection(box, marks, found.confidence, found.detector)
+
     def _check(self, grey: np.ndarray, bgr: np.ndarray, expected: np.ndarray) -> bool:
         """MTCNN's look at the frame; False when the track must restart (or stop)."""
-        found = self.detect(bgr, 1)
+        found = self._look(bgr, expected)
         if found is None:
             self._misses += 1
             if self._misses >= 2:
@@ -342,21 +382,26 @@ class FaceTracker:
         if error > self.p.restart_at * iod:  # the tracker followed something else: start again from MTCNN
             self.log.append(f"frame {self.index - 1}: track restarted (landmarks {error:.1f} px from the track)")
             self.segment += 1
+            found = self.detect(bgr, self.align.views) or found  # the whole frame, every view: a new anchor
             self._anchor(grey, similarity_transform(found.landmarks, self.align), found.landmarks)
             return False
         return True
 
-    def _seen_again(self, grey: np.ndarray, bgr: np.ndarray, expected: np.ndarray) -> bool:
+    def _seen_again(self, grey: np.ndarray, bgr: np.ndarray, expected: np.ndarray, tracked: float) -> bool:
         """While covered, MTCNN's look: a face where the track expects it starts a new anchor
         (and segment) there. The anchor's look may be stale (the head turned while it was
-        covered), and nothing else would ever renew it."""
+        covered), and nothing else would ever renew it. A face elsewhere starts one too when
+        the track itself has failed (few rigid points fit its motion): then the track, not
+        the view, is what is wrong."""
         self._next_check = self.index - 1 + self.frames_of(self.p.check_every_s)
-        found = self.detect(bgr, 1)
+        found = self._look(bgr, expected)
         if found is None:
             return False
         iod = float(np.linalg.norm(expected[1] - expected[0]))
-        if float(np.mean(np.linalg.norm(np.asarray(found.landmarks) - expected, axis=1))) > self.p.restart_at * iod:
+        error = float(np.mean(np.linalg.norm(np.asarray(found.landmarks) - expected, axis=1)))
+        if error > self.p.restart_at * iod and tracked >= self.p.reanchor_below:
             return False
+        found = self.detect(bgr, self.align.views) or found  # the whole frame, every view: a new anchor
         self._flag = self._unusable(found)
         self.segment += 1
         self._covered = False
