@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT.parent / "shared" / "reference" / "annotations"
@@ -77,36 +76,15 @@ def rng() -> np.random.Generator:
 
 @pytest.fixture(scope="session")
 def interval_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An interval spotter trained, as the train stage trains one fold, on eight synthetic
-    recordings made and preprocessed by the pipeline's own stage scripts (in processes of
-    their own: their worker pools must not fork a process that has TensorFlow loaded)."""
-    from defaults import PARAMS
+    """The built-in models: the long-recording pipeline's fold models, made by its own stage
+    scripts (ingest, preprocess, fold-split, train) with the project's params.yaml on the
+    built-in recordings, each in a process of its own as DVC runs them."""
     from project import ENV
 
     root = tmp_path_factory.mktemp("recordings")
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["recordings"]["synthetic"] |= {"subjects": 8, "seconds": 15, "seed": 5}
-    (root / "params.yaml").write_text(yaml.safe_dump(params))
-    for stage in ("ingest", "preprocess"):
+    (root / "params.yaml").write_text((ROOT / "params.yaml").read_text())
+    for stage in ("ingest", "preprocess", "fold_split", "train"):
         done = subprocess.run([sys.executable, str(ROOT / "stages" / "recordings" / f"{stage}.py")], cwd=root, env=ENV,
-                              capture_output=True, text=True, timeout=600)
+                              capture_output=True, text=True, timeout=900)
         assert done.returncode == 0, done.stderr[-3000:]
-    import keras
-
-    from apexspot.datasets.recordings import read_intervals, read_recordings
-    from apexspot.long import sequences
-    from apexspot.long.spotter import IntervalSpotter, save
-
-    data = root / "data" / "recordings"
-    train = sequences.read_all(read_recordings(data / "recordings.csv"), read_intervals(data / "intervals.csv"),
-                               data / "flow")
-    p = PARAMS.recordings
-    keras.utils.set_random_seed(0)
-    spotter = IntervalSpotter(p.spotter)
-    model = spotter.build(train[0].inputs(np.array([0])).shape[1])
-    spotter.fit(model, train, [], p.train, [])
-    out = root / "models"
-    save(model, spotter, out / "fold_0.keras")
-    (out / "params.yaml").write_text(yaml.safe_dump({"face": PARAMS.face.model_dump(), "recordings": {
-        "track": p.track.model_dump(), "flow": p.flow.model_dump(), "spotter": p.spotter.model_dump()}}))
-    return out
+    return root / "recordings" / "models"
