@@ -189,8 +189,7 @@ class FaceTracker:
             if i < self._next_check or not self._seen_again(grey, colour(), apply_transform(motion, self._ref_marks),
                                                             tracked):
                 return Step(None, "occluded", -1, tracked, covered)
-            self._next_check = i + self.frames_of(self.p.check_every_s)  # ... or MTCNN sees it: a new anchor
-            return self._verdict(grey, self._ref_matrix, 1.0)
+            return self._verdict(grey, self._ref_matrix, 1.0)  # ... or MTCNN saw it: a new anchor
         confirmed = False
         if i >= self._next_check:
             self._next_check = i + self.frames_of(self.p.check_every_s)
