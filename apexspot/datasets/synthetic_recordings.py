@@ -11,11 +11,12 @@ strong as real ones (`STRONG`): a laugh with the mouth open, the cheeks raised a
 narrowing, a smile showing teeth, a frown with the brows drawn together, crying with the eyes
 shut, surprise with the jaw dropped, disgust; their largest displacement is 0.1-0.3 eye
 distances (13-38 px here; a real broad smile lifts the mouth corners by about 0.3), and the
-eyes closing or the mouth opening change the face's appearance, not only its shape. Not coded, because real long recordings are full of them: blinks (as short as
-a micro-expression), speech-like mouth movement, slow head drift, a head turn and back,
-a nod, a lighting change, a hand passing over the face, and a camera pan that takes the
-face out of the picture for a while. Expressions never overlap the hand or the pan (a coder
-cannot code what is not visible); blinks, speech and head motion overlap anything.
+eyes closing or the mouth opening change the face's appearance, not only its shape. Not
+coded, because real long recordings are full of them: blinks (as short as a
+micro-expression), speech-like mouth movement, slow head drift, a head turn and back, a nod, a
+lighting change, a hand passing over the face, and a camera pan that takes the face out of
+the picture for a while. Expressions never overlap the hand or the pan (a coder cannot code
+what is not visible); blinks, speech and head motion overlap anything.
 """
 
 from __future__ import annotations

@@ -54,8 +54,9 @@ RIGID = ("forehead", "temples", "nose")
 LK = dict(winSize=(15, 15), maxLevel=2, criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01))
 COVER_NCC = 0.5  # a patch correlating less than this with the anchor's no longer shows the same skin
 # Eye distances off the head's motion that a muscle does not move a point (a jaw dropping in a
-# laugh moves the mouth and chin furthest): beyond, something dragged it.
-COVER_SHIFT = np.array([0.35, 0.35, 0.0, 0.35, 0.35, 0.35, 0.6, 0.6])  # per REGIONS (0: the look alone decides)
+# laugh moves the mouth and chin furthest): beyond, something dragged it. 0: the look alone
+# decides (nothing an expression does changes the nose's look).
+COVER_SHIFT = np.array([{"nose": 0.0, "mouth": 0.6, "chin": 0.6}.get(r, 0.35) for r in REGIONS])
 PATCH = 11  # pixels a side of the appearance patches
 GONE = 0.8  # with this share of all points changed in look, the face is gone from where it was
 BLANK = 2.0  # grey levels: a face crop with less contrast than this is a blank picture
@@ -186,8 +187,10 @@ class FaceTracker:
         if covered:  # keep the anchor (and its look of the face) until the face shows again ...
             if not self._inside(matrix, grey.shape):
                 return Step(None, "out_of_frame", -1, tracked)
-            if i < self._next_check or not self._seen_again(grey, colour(), apply_transform(motion, self._ref_marks),
-                                                            tracked):
+            if i < self._next_check:
+                return Step(None, "occluded", -1, tracked, covered)
+            self._next_check = i + self.frames_of(self.p.check_every_s)
+            if not self._seen_again(grey, colour(), apply_transform(motion, self._ref_marks), tracked):
                 return Step(None, "occluded", -1, tracked, covered)
             return self._verdict(grey, self._ref_matrix, 1.0)  # ... or MTCNN saw it: a new anchor
         confirmed = False
@@ -342,7 +345,7 @@ class FaceTracker:
         """MTCNN's look where the track expects the face: a crop of about three face sizes
         around it (the face's size: its eye distance or eye-to-mouth distance, the larger: a
         turned face has close eyes), scaled so that size is LOOK_SIZE pixels (MTCNN's cost
-        grows with the picture's area: 150 ms over a whole 640x480 frame here). Found nothing
+        grows with the picture's area: 187 ms over a whole 640x480 frame here, 68 on the crop). Found nothing
         there, it looks at the whole frame before it says no. Landmarks in frame pixels."""
         eyes = (expected[0] + expected[1]) / 2
         size = max(float(np.linalg.norm(expected[1] - expected[0])),
@@ -376,15 +379,25 @@ class FaceTracker:
             return True
         self._misses = 0
         self._flag = self._unusable(found)
-        iod = float(np.linalg.norm(expected[1] - expected[0]))
-        error = float(np.mean(np.linalg.norm(np.asarray(found.landmarks) - expected, axis=1)))
-        if error > self.p.restart_at * iod:  # the tracker followed something else: start again from MTCNN
-            self.log.append(f"frame {self.index - 1}: track restarted (landmarks {error:.1f} px from the track)")
-            self.segment += 1
-            found = self.detect(bgr, self.align.views) or found  # the whole frame, every view: a new anchor
-            self._anchor(grey, similarity_transform(found.landmarks, self.align), found.landmarks)
+        error = self._off_track(found, expected)
+        if error > self.p.restart_at:  # the tracker followed something else: start again from MTCNN
+            self.log.append(f"frame {self.index - 1}: track restarted (landmarks {error:.2f} eye distances off)")
+            self._restart(grey, bgr, found)
             return False
         return True
+
+    def _off_track(self, found: Detection, expected: np.ndarray) -> float:
+        """How far MTCNN's landmarks are from where the track puts them, in eye distances."""
+        iod = float(np.linalg.norm(expected[1] - expected[0]))
+        return float(np.mean(np.linalg.norm(np.asarray(found.landmarks) - expected, axis=1))) / iod
+
+    def _restart(self, grey: np.ndarray, bgr: np.ndarray, found: Detection) -> Detection:
+        """A new segment, anchored on a whole-frame detection with every view (the cropped look
+        that found the face is coarser); that detection."""
+        found = self.detect(bgr, self.align.views) or found
+        self.segment += 1
+        self._anchor(grey, similarity_transform(found.landmarks, self.align), found.landmarks)
+        return found
 
     def _seen_again(self, grey: np.ndarray, bgr: np.ndarray, expected: np.ndarray, tracked: float) -> bool:
         """While covered, MTCNN's look: a face where the track expects it starts a new anchor
@@ -392,19 +405,12 @@ class FaceTracker:
         covered), and nothing else would ever renew it. A face elsewhere starts one too when
         the track itself has failed (few rigid points fit its motion): then the track, not
         the view, is what is wrong."""
-        self._next_check = self.index - 1 + self.frames_of(self.p.check_every_s)
         found = self._look(bgr, expected)
-        if found is None:
+        if found is None or (self._off_track(found, expected) > self.p.restart_at
+                             and tracked >= self.p.reanchor_below):
             return False
-        iod = float(np.linalg.norm(expected[1] - expected[0]))
-        error = float(np.mean(np.linalg.norm(np.asarray(found.landmarks) - expected, axis=1)))
-        if error > self.p.restart_at * iod and tracked >= self.p.reanchor_below:
-            return False
-        found = self.detect(bgr, self.align.views) or found  # the whole frame, every view: a new anchor
-        self._flag = self._unusable(found)
-        self.segment += 1
         self._covered = False
-        self._anchor(grey, similarity_transform(found.landmarks, self.align), found.landmarks)
+        self._flag = self._unusable(self._restart(grey, bgr, found))
         return self._ref is not None
 
     def _lose(self, reason: str) -> None:
