@@ -119,6 +119,7 @@ class RecordingFlowParams(Section):
     method: Literal["farneback", "dis"]
     references_s: list[Annotated[float, Field(gt=0, le=5)]] = Field(min_length=1)
     grid: int = Field(ge=2, le=32)  # cells per side of the aligned face
+    size: int = Field(ge=32, le=512)  # the face is resampled to size x size pixels for the flow
     rate: float = Field(gt=0, le=1000)  # flow at this many frames a second (every frame of a slower recording)
 
 

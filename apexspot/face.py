@@ -83,8 +83,8 @@ class ForkedDetector:
         self._pool = multiprocessing.get_context("fork").Pool(1, initializer=_start_child,
                                                                 initargs=(min_confidence,))
 
-    def detect(self, bgr: np.ndarray, views: int = 1) -> "Detection | None":
-        return self._pool.apply(_detect_in_child, (bgr, views))
+    def detect(self, bgr: np.ndarray, views: int = 1, first: "Detection | None" = None) -> "Detection | None":
+        return self._pool.apply(_detect_in_child, (bgr, views, first))
 
     def __enter__(self) -> "ForkedDetector":
         return self
@@ -101,8 +101,8 @@ def _start_child(min_confidence: float) -> None:
     _child["detector"] = FaceDetector(min_confidence)
 
 
-def _detect_in_child(bgr: np.ndarray, views: int) -> "Detection | None":
-    return _child["detector"].detect(bgr, views)
+def _detect_in_child(bgr: np.ndarray, views: int, first: "Detection | None") -> "Detection | None":
+    return _child["detector"].detect(bgr, views, first)
 
 
 class FaceDetector:
@@ -122,14 +122,15 @@ class FaceDetector:
         if self.haar.empty():
             raise RuntimeError(f"OpenCV Haar cascade not found at {cascade}")
 
-    def detect(self, bgr: np.ndarray, views: int = 1) -> Detection | None:
-        """The most confident (then largest) face, or None.
+    def detect(self, bgr: np.ndarray, views: int = 1, first: Detection | None = None) -> Detection | None:
+        """The most confident (then largest) face, or None. `first`: this frame's one-view
+        result, already known (a caller that looked once before deciding to look closer).
 
         With `views` 2 or 4, MTCNN also looks at the mirrored frame (and at 0.8x and 1.25x)
         and the landmarks are averaged: one view's landmarks are off by 1-2 px, the average
         of four by well under one (measured in tests/test_face.py).
         """
-        found = self._detect_once(bgr)
+        found = first or self._detect_once(bgr)
         if found is None or found.detector != "mtcnn" or views == 1:
             return found
         marks = [found.landmarks]

@@ -5,18 +5,26 @@ short-clip set (apexspot.datasets.faces), written in the CAS(ME)^2 layout
 (`rawpic/s15/15_0101disgustingteeth/img001.jpg` and a `CAS(ME)^2code_final.xlsx` workbook
 with its two naming-rule sheets) and read back by the CAS(ME)^2 reader.
 
-Coded: micro-expressions (5-15 frames, 1.5-3 px: one facial action drawn as smooth
-displacement around the landmarks) and macro-expressions (0.5-2.5 s, rising to a plateau) as
-strong as real ones (`STRONG`): a laugh with the mouth open, the cheeks raised and the eyes
-narrowing, a smile showing teeth, a frown with the brows drawn together, crying with the eyes
-shut, surprise with the jaw dropped, disgust; their largest displacement is 0.1-0.3 eye
-distances (13-38 px here; a real broad smile lifts the mouth corners by about 0.3), and the
-eyes closing or the mouth opening change the face's appearance, not only its shape. Not
-coded, because real long recordings are full of them: blinks (as short as a
-micro-expression), speech-like mouth movement, slow head drift, a head turn and back, a nod, a
-lighting change, a hand passing over the face, and a camera pan that takes the face out of
-the picture for a while. Expressions never overlap the hand or the pan (a coder cannot code
-what is not visible); blinks, speech and head motion overlap anything.
+As hard as real recordings, not as easy as a spotter would like (docs/recordings.md):
+
+Coded: micro-expressions (5-15 frames, one facial action drawn as smooth displacement around
+the landmarks) whose largest displacement is 0.4-1.5 px of the camera's picture, and
+macro-expressions (0.5-2.5 s, rising to a plateau) from subtle to as strong as real ones
+(`STRONG`: a laugh with the mouth open, the cheeks raised and the eyes narrowing, a smile
+showing teeth, a frown, crying with the eyes shut, surprise with the jaw dropped, disgust),
+largest displacement 0.03-0.3 eye distances (4-38 px here; a real broad smile lifts the mouth
+corners by about 0.3), the eyes closing and the mouth opening growing with it. Micro-expressions
+of real CAS(ME)^2 and SAMM-LV faces move parts of the face by a fraction of a pixel to about
+2 px; these faces have about 125 px between the eyes, more than CAS(ME)^2's.
+
+Not coded, because real long recordings are full of them: small movements of every region
+that coders leave alone (`UNCODED`: lip presses, swallowing, nostril flares, gaze shifts,
+one-sided tics; as large as a micro-expression and as long as either type), blinks every 1-4 s
+(as short as a micro-expression), speech-like mouth movement, head sway with a tremor, a head
+turn and back, a nod, a lighting change, a hand passing over the face, and a camera pan that
+takes the face out of the picture for a while; sensor noise and JPEG compression on top.
+Expressions never overlap the hand, the pan or an uncoded movement (the truth stays
+unambiguous); blinks, speech and head motion overlap anything.
 """
 
 from __future__ import annotations
@@ -71,18 +79,21 @@ STRONG = {
     "surprise": Strong("surprise", "1+2+26", (("1+2", 1.0), ("jaw", 0.8)), 0.0, 0.6),
     "disgust": Strong("disgust", "4+9+10", (("10", 1.0), ("4", 0.5)), 0.2, 0.0),
 }
+# Movements coders leave uncoded: where (relative to the landmarks, in eye distances), which
+# way, how wide. Drawn on one side or both, at a micro-expression's amplitude.
+UNCODED = ("lip_press", "swallow", "nostril", "gaze", "tic")
 BLOCKING = ("hand", "away")  # no face to see: nothing is coded inside
 
 
 @dataclass
 class Event:
-    kind: str  # micro | macro | blink | speech | hand | away | turn | nod | light
+    kind: str  # micro | macro | uncoded | blink | speech | hand | away | turn | nod | light
     onset: int  # frame numbers, 1-based, inclusive
     apex: int
     offset: int
     action: str = ""
     side: str = "both"
-    # px (micro-expressions, blink, speech), eye distances (macro-expressions: their largest
+    # px (micro-expressions, uncoded movements, blink, speech), eye distances (macro-expressions: their largest
     # displacement), degrees (turn), px (nod, away), gain (light)
     amplitude: float = 0.0
 
@@ -94,6 +105,7 @@ class RecordingSpec:
     n_frames: int
     drift: tuple[float, float]  # px of slow sway amplitude (x, y)
     drift_period: float  # frames
+    tremor: tuple[float, float, float, float]  # px and Hz of two small fast head oscillations
     noise: float
     seed: int
     events: list[Event] = field(default_factory=list)
@@ -132,13 +144,15 @@ def sample_recording(subject: int, seconds: float, rng: np.random.Generator) -> 
     """Where everything happens in one recording."""
     n = int(round(seconds * FPS))
     spec = RecordingSpec(subject, list(VIDEOS)[(subject - 1) % len(VIDEOS)], n,
-                         (float(rng.uniform(2, 8)), float(rng.uniform(1, 5))), float(rng.uniform(6, 14) * FPS),
-                         float(rng.uniform(1.0, 2.5)), int(rng.integers(2**31)))
+                         (float(rng.uniform(4, 16)), float(rng.uniform(2, 10))), float(rng.uniform(6, 14) * FPS),
+                         (float(rng.uniform(0.3, 1.0)), float(rng.uniform(0.5, 1.5)),
+                          float(rng.uniform(0.3, 1.0)), float(rng.uniform(1.5, 3.0))),
+                         float(rng.uniform(2.0, 4.0)), int(rng.integers(2**31)))
     busy = np.zeros(n + 2, bool)  # frames already taken by a coded expression or a blocking event
     busy[: int(FPS)] = True  # the first second is quiet: the face is found there
 
-    def place(kind: str, length: int, gap: float) -> Event | None:
-        for _ in range(50):
+    def place(kind: str, length: int, gap: float, tries: int = 50) -> Event | None:
+        for _ in range(tries):
             start = int(rng.integers(1, max(n - length, 2)))
             pad = int(gap * FPS)
             if _free(busy, start - pad, start + length + pad):
@@ -169,16 +183,25 @@ def sample_recording(subject: int, seconds: float, rng: np.random.Generator) -> 
             if kind == "micro":
                 e.action = str(rng.choice(list(ACTIONS)))
                 e.side = str(rng.choice(["both", "both", "L", "R"]))
-                e.amplitude = float(rng.uniform(1.5, 3.0))
+                e.amplitude = float(rng.uniform(0.4, 1.5))  # px, at the largest displacement
             else:
                 e.action = str(rng.choice(list(STRONG)))
-                e.amplitude = float(rng.uniform(0.1, 0.3))  # eye distances, at the largest displacement
+                e.amplitude = float(np.exp(rng.uniform(np.log(0.03), np.log(0.3))))  # eye distances
             spec.events.append(e)
-    t = int(rng.uniform(0.5, 2.5) * FPS)
-    while t < n - 10:  # blinks every 2-5 s, 5-10 frames long, anywhere
-        length = int(rng.integers(5, 11))
+    for _ in range(max(1, round(rng.uniform(3, 6) * seconds / 30))):  # uncoded movements, 0.2-1.5 s
+        e = place("uncoded", int(rng.uniform(0.2, 1.5) * FPS), 0.15, tries=500)
+        if e is None:
+            continue
+        e.apex = e.onset + max(1, int(round(rng.uniform(0.2, 0.6) * (e.offset - e.onset))))
+        e.action = str(rng.choice(UNCODED))
+        e.side = "both" if e.action in ("lip_press", "swallow", "gaze") else str(rng.choice(["both", "L", "R"]))
+        e.amplitude = float(rng.uniform(0.5, 2.0)) * (1 if e.action != "gaze" else float(rng.choice([-1, 1])))
+        spec.events.append(e)
+    t = int(rng.uniform(0.5, 2.0) * FPS)
+    while t < n - 10:  # blinks every 1-4 s, 4-10 frames long, anywhere
+        length = int(rng.integers(4, 11))
         spec.events.append(Event("blink", t, t + length // 3, min(t + length, n), amplitude=float(rng.uniform(3, 6))))
-        t += int(rng.uniform(2, 5) * FPS)
+        t += int(rng.uniform(1, 4) * FPS)
     for _ in range(int(rng.integers(1, 3))):  # speech: mouth opening at 3-5 Hz for 1-3 s
         start = int(rng.integers(1, max(n - 3 * int(FPS), 2)))
         length = int(rng.uniform(1, 3) * FPS)
@@ -209,9 +232,12 @@ def sample_dataset(subjects: int, seconds: float, seed: int) -> tuple[list, list
 
 
 def head(spec: RecordingSpec, centre: np.ndarray, frame: int) -> np.ndarray:
-    """2x3 matrix taking the still face's pixels to frame `frame`'s: sway, turn, nod, pan."""
+    """2x3 matrix taking the still face's pixels to frame `frame`'s: sway, tremor, turn, nod, pan."""
     phase = 2 * np.pi * frame / spec.drift_period
     dx, dy = spec.drift[0] * np.sin(phase), spec.drift[1] * np.sin(1.3 * phase + 1)
+    a1, f1, a2, f2 = spec.tremor
+    dx += a1 * np.sin(2 * np.pi * f1 * frame / FPS) + a2 * np.sin(2 * np.pi * f2 * frame / FPS + 2)
+    dy += a2 * np.sin(2 * np.pi * f2 * frame / FPS) + a1 * np.sin(2 * np.pi * f1 * frame / FPS + 1)
     angle = 0.0
     for e in spec.events:
         if e.kind == "turn" and e.onset <= frame <= e.offset:
@@ -261,6 +287,33 @@ def strong_bumps(strong: Strong, marks: dict[str, np.ndarray]) -> list[Bump]:
     return out
 
 
+def uncoded_bumps(action: str, side: str, marks: dict[str, np.ndarray]) -> list[Bump]:
+    """An uncoded movement's displacement (unit amplitude; `side` L, R or both)."""
+    iod = float(np.linalg.norm(marks["right_eye"] - marks["left_eye"]))
+    mouth = (marks["mouth_left"] + marks["mouth_right"]) / 2
+    mid_x = (marks["left_eye"][0] + marks["right_eye"][0]) / 2
+    if action == "lip_press":  # lips pressed together: upper lip down, lower lip up
+        return [Bump(mouth + [0, -0.07 * iod], np.array([0.0, 1.0]), (0.25 * iod, 0.05 * iod)),
+                Bump(mouth + [0, 0.09 * iod], np.array([0.0, -1.0]), (0.25 * iod, 0.05 * iod))]
+    if action == "swallow":  # the chin and jaw line lifting
+        return [Bump(mouth + [0, 0.55 * iod], np.array([0.0, -1.0]), (0.4 * iod, 0.15 * iod))]
+    bumps = []
+    for s in ("left", "right"):
+        if side == "L" and s == "right" or side == "R" and s == "left":
+            continue
+        eye = marks[f"{s}_eye"]
+        out = np.sign(eye[0] - mid_x) or 1.0
+        if action == "nostril":  # the nose wings flaring
+            bumps.append(Bump(marks["nose"] + [out * 0.17 * iod, 0.02 * iod], np.array([out, 0.0]),
+                              (0.06 * iod, 0.06 * iod)))
+        elif action == "gaze":  # the irises shifting sideways (amplitude's sign: which way)
+            bumps.append(Bump(eye.astype(float), np.array([1.0, 0.0]), (0.07 * iod, 0.04 * iod)))
+        else:  # a tic: the cheek under one eye twitching up and out
+            bumps.append(Bump(eye + [out * 0.1 * iod, 0.3 * iod], np.array([out * 0.4, -0.92]),
+                              (0.1 * iod, 0.08 * iod)))
+    return bumps
+
+
 def mouth_cavity(marks: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Where an open mouth shows (alpha, in the still face's pixels) and what it shows there
     (BGR: dark, with the upper teeth as a light band)."""
@@ -287,12 +340,13 @@ def render(subject, spec: RecordingSpec):
     iod = float(np.linalg.norm(marks["right_eye"] - marks["left_eye"]))
     fields_ = {id(e): strong_bumps(STRONG[e.action], marks) if e.action in STRONG
                else action_bumps(e.action, e.side, marks) for e in coded}
+    fields_ |= {id(e): uncoded_bumps(e.action, e.side, marks) for e in spec.events if e.kind == "uncoded"}
     eyes, mouth = blink_bumps(marks), mouth_bumps(marks)
     cavity_alpha, cavity = mouth_cavity(marks)
     region = bounds(eyes + mouth + [b for bs in fields_.values() for b in bs], 16)
     rx0, rx1, ry0, ry1 = region
     peaks = {}
-    for e in coded:
+    for e in coded + [e for e in spec.events if e.kind == "uncoded"]:
         gx, gy = np.meshgrid(np.arange(rx0, rx1, dtype=np.float32), np.arange(ry0, ry1, dtype=np.float32))
         peaks[id(e)] = float(np.max(np.hypot(*displacement(fields_[id(e)], gx, gy)))) or 1.0
     blurred = cv2.GaussianBlur(canvas, (0, 0), 4)
@@ -320,9 +374,13 @@ def render(subject, spec: RecordingSpec):
                 px_amplitude = e.amplitude * iod if strong else e.amplitude
                 w = level * px_amplitude / peaks[id(e)]
                 dx, dy = displacement(fields_[id(e)], px, py)
-                if strong:
-                    closure = max(closure, level * strong.lids)
-                    opening = max(opening, level * strong.mouth)
+                if strong:  # lids and mouth as far as the expression's strength takes them
+                    reach = level * min(1.0, e.amplitude / 0.15)
+                    closure = max(closure, reach * strong.lids)
+                    opening = max(opening, reach * strong.mouth)
+            elif e.kind == "uncoded":
+                w = float(profile(Event("micro", e.onset, e.apex, e.offset), frame)) * e.amplitude / peaks[id(e)]
+                dx, dy = displacement(fields_[id(e)], px, py)
             elif e.kind == "blink":
                 shut = float(profile(Event("micro", e.onset, e.apex, e.offset), frame))
                 closure = max(closure, shut)

@@ -69,9 +69,18 @@ def process(frames: Iterator[tuple[np.ndarray, Callable[[], np.ndarray]]], n: in
     `sampled` frames."""
     refs = reference_frames(p, fps)
     depth = max(refs)
-    compute = flow_function(p.method)
+    # Farnebäck with two iterations a level, not three: at 192 px the third costs a fifth of
+    # the time and changed no figure (docs/recordings.md).
+    compute = (lambda a, b: cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 3, 15, 2, 5, 1.2, 0)) \
+        if p.method == "farneback" else flow_function(p.method)
     tracker = FaceTracker(detect, align, track, fps)
-    mask = face_mask(align.size, target_landmarks(align))
+    scale = p.size / align.size  # flow at p.size, in pixels of the face.size face
+    mask = face_mask(p.size, target_landmarks(align) * scale)
+    # Flow only inside the face's box (a third of the square is hair and background): no
+    # motion outside it. The head-motion fit keeps about as many points at any size.
+    ys, xs = np.nonzero(mask)
+    box = np.s_[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    fit_step = max(3, int(round(3 * scale)))
     positions = sampled(n, fps, p.rate)
     step_of = np.full(n, -1, np.int64)
     step_of[positions] = np.arange(len(positions))
@@ -96,19 +105,21 @@ def process(frames: Iterator[tuple[np.ndarray, Callable[[], np.ndarray]]], n: in
             ring[i % (depth + 1)] = None
             continue
         matrices[i], segments[i] = step.matrix, step.segment
-        aligned = cv2.warpAffine(grey, step.matrix, (align.size, align.size), flags=cv2.INTER_LINEAR,
+        if on_aligned is not None:
+            on_aligned(i, cv2.warpAffine(grey, step.matrix, (align.size, align.size), flags=cv2.INTER_LINEAR,
+                                         borderMode=cv2.BORDER_REPLICATE))
+        aligned = cv2.warpAffine(grey, step.matrix * np.float32(scale), (p.size, p.size), flags=cv2.INTER_LINEAR,
                                  borderMode=cv2.BORDER_REPLICATE)
         ring[i % (depth + 1)] = aligned
-        if on_aligned is not None:
-            on_aligned(i, aligned)
         if step_of[i] < 0:
             continue
         for j, k in enumerate(refs):
             if i - k <= last_bad or segments[i - k] != step.segment:
                 continue
-            flow = compute(ring[(i - k) % (depth + 1)], aligned)
-            flow = remove_head_motion(flow, head_motion(flow, mask))
-            features[step_of[i], j] = pooled(flow, p.grid)
+            flow = np.zeros((p.size, p.size, 2), np.float32)
+            flow[box] = compute(ring[(i - k) % (depth + 1)][box], aligned[box])
+            flow[box] = remove_head_motion(flow, head_motion(flow, mask, fit_step))[box]
+            features[step_of[i], j] = pooled(flow / np.float32(scale), p.grid)
             valid[step_of[i], j] = True
     if count < n:
         raise FrameError("short_recording", f"only {count} of {n} frames could be read")
@@ -183,8 +194,15 @@ def recording_file(root: str | Path, recording_id: str) -> Path:
 def mtcnn_only(detector: Any) -> Callable[[np.ndarray, int], Detection | None]:
     """MTCNN's face or None: the Haar cascade's guessed landmarks are too coarse to anchor a
     track on, and it finds "faces" in a hand."""
+    last: list = [None, None]  # the frame last looked at with one view, and what was found
+
     def detect(bgr: np.ndarray, views: int) -> Detection | None:
-        found = detector.detect(bgr, views)
+        # A second, closer look at the same frame starts from the first (a whole-frame MTCNN
+        # pass is about 0.3 s: every new track did it twice).
+        first = last[1] if views > 1 and last[0] is bgr else None
+        found = detector.detect(bgr, views, first) if first is not None else detector.detect(bgr, views)
+        if views == 1:
+            last[:] = [bgr, found]
         return found if found is not None and found.detector == "mtcnn" else None
     return detect
 
