@@ -53,6 +53,36 @@ def test_spot_lists_both_expressions_of_a_recording(interval_models: Path, tmp_p
     assert text.startswith(f"{len(result['intervals'])} expression(s) in two.avi (240 frames at 30 fps")
 
 
+def test_a_micro_expression_under_a_pixel_is_found_among_blinks_and_uncoded_movements(
+        interval_models: Path, tmp_path: Path) -> None:
+    """Ten seconds as hard as the built-in recordings: one coded micro-expression whose largest
+    displacement is 0.8 px (a lip corner pull), four blinks (one of them as long as it), a lip
+    press and a nostril flare that coders leave uncoded, head sway and sensor noise. Only the
+    micro-expression is listed."""
+    people, _ = sr.sample_dataset(2, 6, seed=11)
+    blinks = [(40, 42, 46), (100, 102, 107), (165, 167, 171), (240, 242, 247)]
+    spec = sr.RecordingSpec(2, "0101", 300, drift=(6.0, 3.0), drift_period=240.0, noise=2.5, seed=5, events=[
+        *(sr.Event("blink", *b, amplitude=4.5) for b in blinks),
+        sr.Event("uncoded", 70, 76, 88, action="lip_press", amplitude=1.2),
+        sr.Event("micro", 130, 135, 141, action="12", amplitude=0.8),
+        sr.Event("uncoded", 200, 205, 215, action="nostril", amplitude=1.0),
+    ])
+    video = tmp_path / "subtle.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 30, (640, 480))
+    for frame in sr.render(people[1], spec):
+        writer.write(frame)
+    writer.release()
+    done = spot(str(video), "--models", str(interval_models), "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)["intervals"]
+    coded = Span(129, 140)  # the video counts from 0
+    assert [i["kind"] for i in found if counts_as_hit(Span(i["onset"], i["offset"]), coded)] == ["micro"], found
+    for onset, _, offset in blinks:
+        blink = Span(onset - 1, offset - 1)
+        assert not any(counts_as_hit(Span(i["onset"], i["offset"]), blink) for i in found), (blink, found)
+    assert len(found) == 1, found
+
+
 def test_a_trained_spotter_record_is_checked(interval_models: Path, tmp_path: Path) -> None:
     record = json.loads((interval_models / "fold_0.json").read_text())
     (tmp_path / "fold_0.keras").write_bytes((interval_models / "fold_0.keras").read_bytes())

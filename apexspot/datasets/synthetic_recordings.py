@@ -105,9 +105,9 @@ class RecordingSpec:
     n_frames: int
     drift: tuple[float, float]  # px of slow sway amplitude (x, y)
     drift_period: float  # frames
-    tremor: tuple[float, float, float, float]  # px and Hz of two small fast head oscillations
     noise: float
     seed: int
+    tremor: tuple[float, float, float, float] = (0.0, 1.0, 0.0, 1.0)  # px and Hz of two small fast head oscillations
     events: list[Event] = field(default_factory=list)
 
     @property
@@ -143,11 +143,11 @@ def _free(busy: np.ndarray, start: int, stop: int) -> bool:
 def sample_recording(subject: int, seconds: float, rng: np.random.Generator) -> RecordingSpec:
     """Where everything happens in one recording."""
     n = int(round(seconds * FPS))
-    spec = RecordingSpec(subject, list(VIDEOS)[(subject - 1) % len(VIDEOS)], n,
-                         (float(rng.uniform(4, 16)), float(rng.uniform(2, 10))), float(rng.uniform(6, 14) * FPS),
-                         (float(rng.uniform(0.3, 1.0)), float(rng.uniform(0.5, 1.5)),
-                          float(rng.uniform(0.3, 1.0)), float(rng.uniform(1.5, 3.0))),
-                         float(rng.uniform(2.0, 4.0)), int(rng.integers(2**31)))
+    drift = (float(rng.uniform(4, 16)), float(rng.uniform(2, 10)))
+    period = float(rng.uniform(6, 14) * FPS)
+    tremor = tuple(float(rng.uniform(*r)) for r in ((0.3, 1.0), (0.5, 1.5), (0.3, 1.0), (1.5, 3.0)))
+    spec = RecordingSpec(subject, list(VIDEOS)[(subject - 1) % len(VIDEOS)], n, drift, period,
+                         noise=float(rng.uniform(2.0, 4.0)), seed=int(rng.integers(2**31)), tremor=tremor)
     busy = np.zeros(n + 2, bool)  # frames already taken by a coded expression or a blocking event
     busy[: int(FPS)] = True  # the first second is quiet: the face is found there
 
