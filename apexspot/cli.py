@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from pathlib import Path
 
@@ -148,7 +149,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--offset", type=int, help="last frame of the window, numbered the same way (default: the last)")
     s.add_argument("--models", help="folder of fold_<k>.keras (default: recordings/models/ for a whole recording, "
                    "models/ with --onset/--offset)")
-    s.add_argument("--fps", type=float, help="frames per second (default: the video's own; 200 for a folder)")
+    s.add_argument("--fps", type=positive_fps, help="frames per second (default: the video's own; 200 for a folder)")
     s.add_argument("--json", action="store_true", help="print the result as JSON")
     s.add_argument("--plot", help="write the picture to this PNG: the probabilities over time with the intervals "
                    "(whole recording), or onset | apex | flow beside the score curve (--onset/--offset)")
@@ -186,6 +187,17 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("new", help="metrics/mae.json of this run")
     s.set_defaults(func=cmd_compare)
     return p
+
+
+def positive_fps(text: str) -> float:
+    """--fps: a positive, finite number (0 is not "use the header": leave --fps out for that)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive, finite number of frames per second, not {text!r}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -225,7 +225,7 @@ def check(source: str | Path, onset: int | None, offset: int | None, models: str
 def frame_rate(clip: Window, fps: float | None) -> tuple[float, str]:
     """The recording's frame rate and where it came from: --fps, the video's header, or the
     200 fps of CASME II and SAMM for a folder (said in the result)."""
-    if fps:
+    if fps is not None:
         return float(fps), "--fps"
     if clip.fps:
         return clip.fps, "video header"

@@ -22,20 +22,25 @@ def spot(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600)
 
 
-def test_spot_lists_both_expressions_of_a_recording(interval_models: Path, tmp_path: Path) -> None:
-    """Eight seconds of a face the spotter never saw: two micro-expressions (frames 60-71 and
-    150-161 of the generator's 1-based numbering), a blink of the same length between them."""
+def rendered(path: Path, events: list, frames: int, **motion: float) -> Path:
+    """A video of built-in subject 2 (a face the spotter never saw) with these events."""
     people, _ = sr.sample_dataset(2, 6, seed=11)
-    spec = sr.RecordingSpec(2, "0101", 240, drift=(3.0, 2.0), drift_period=200.0, noise=1.5, seed=5, events=[
-        sr.Event("micro", 60, 65, 71, action="12", amplitude=3.0),
-        sr.Event("blink", 110, 113, 118, amplitude=4.0),
-        sr.Event("micro", 150, 155, 161, action="1+2", amplitude=3.0),
-    ])
-    video = tmp_path / "two.avi"
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 30, (640, 480))
+    spec = sr.RecordingSpec(2, "0101", frames, seed=5, events=events, **motion)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30, (640, 480))
     for frame in sr.render(people[1], spec):
         writer.write(frame)
     writer.release()
+    return path
+
+
+def test_spot_lists_both_expressions_of_a_recording(interval_models: Path, tmp_path: Path) -> None:
+    """Eight seconds of a face the spotter never saw: two micro-expressions (frames 60-71 and
+    150-161 of the generator's 1-based numbering), a blink of the same length between them."""
+    video = rendered(tmp_path / "two.avi", [
+        sr.Event("micro", 60, 65, 71, action="12", amplitude=3.0),
+        sr.Event("blink", 110, 113, 118, amplitude=4.0),
+        sr.Event("micro", 150, 155, 161, action="1+2", amplitude=3.0),
+    ], 240, drift=(3.0, 2.0), drift_period=200.0, noise=1.5)
     done = spot(str(video), "--models", str(interval_models), "--json", "--plot", str(tmp_path / "found.png"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
@@ -59,19 +64,13 @@ def test_a_micro_expression_under_a_pixel_is_found_among_blinks_and_uncoded_move
     displacement is 0.8 px (a lip corner pull), four blinks (one of them as long as it), a lip
     press and a nostril flare that coders leave uncoded, head sway and sensor noise. Only the
     micro-expression is listed."""
-    people, _ = sr.sample_dataset(2, 6, seed=11)
     blinks = [(40, 42, 46), (100, 102, 107), (165, 167, 171), (240, 242, 247)]
-    spec = sr.RecordingSpec(2, "0101", 300, drift=(6.0, 3.0), drift_period=240.0, noise=2.5, seed=5, events=[
+    video = rendered(tmp_path / "subtle.avi", [
         *(sr.Event("blink", *b, amplitude=4.5) for b in blinks),
         sr.Event("uncoded", 70, 76, 88, action="lip_press", amplitude=1.2),
         sr.Event("micro", 130, 135, 141, action="12", amplitude=0.8),
         sr.Event("uncoded", 200, 205, 215, action="nostril", amplitude=1.0),
-    ])
-    video = tmp_path / "subtle.avi"
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 30, (640, 480))
-    for frame in sr.render(people[1], spec):
-        writer.write(frame)
-    writer.release()
+    ], 300, drift=(6.0, 3.0), drift_period=240.0, noise=2.5)
     done = spot(str(video), "--models", str(interval_models), "--json", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout)["intervals"]
@@ -100,3 +99,17 @@ def test_no_interval_spotters_says_how_to_get_them(tmp_path: Path) -> None:
     done = spot(str(frames), cwd=tmp_path)
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert "no trained interval spotters" in done.stderr and "dvc repro recordings/dvc.yaml" in done.stderr
+
+
+@pytest.mark.parametrize("fps", ["-5", "0", "nan", "inf", "fast"])
+def test_fps_must_be_a_positive_finite_number(fps: str, tmp_path: Path) -> None:
+    """--fps -5 once ran and reported "at -5 fps"; 0 silently meant the header's rate; nan and
+    inf ended in tracebacks."""
+    video = tmp_path / "v.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 30, (64, 48))
+    for _ in range(10):
+        writer.write(np.zeros((48, 64, 3), np.uint8))
+    writer.release()
+    done = spot(str(video), "--fps", fps, cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"argument --fps: must be a positive, finite number of frames per second, not '{fps}'" in done.stderr
