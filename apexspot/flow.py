@@ -27,10 +27,11 @@ from apexspot.workers import worker_state
 METHODS = ("farneback", "dis", "tvl1")
 
 
-def flow_function(method: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """A function (reference, frame) -> H x W x 2 float32 flow, built once per process."""
+def flow_function(method: str, iterations: int = 3) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """A function (reference, frame) -> H x W x 2 float32 flow, built once per process
+    (`iterations`: Farnebäck's per pyramid level)."""
     if method == "farneback":
-        return lambda a, b: cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 3, 15, 3, 5, 1.2, 0)
+        return lambda a, b: cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 3, 15, iterations, 5, 1.2, 0)
     if method == "dis":
         dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
         return lambda a, b: dis.calc(a, b, None)

@@ -70,9 +70,8 @@ def process(frames: Iterator[tuple[np.ndarray, Callable[[], np.ndarray]]], n: in
     refs = reference_frames(p, fps)
     depth = max(refs)
     # Farnebäck with two iterations a level, not three: at 192 px the third costs a fifth of
-    # the time and changed no figure (docs/recordings.md).
-    compute = (lambda a, b: cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 3, 15, 2, 5, 1.2, 0)) \
-        if p.method == "farneback" else flow_function(p.method)
+    # the time (measured together with the other speed changes, docs/recordings.md).
+    compute = flow_function(p.method, iterations=2)
     tracker = FaceTracker(detect, align, track, fps)
     scale = p.size / align.size  # flow at p.size, in pixels of the face.size face
     mask = face_mask(p.size, target_landmarks(align) * scale)
