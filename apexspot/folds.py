@@ -28,16 +28,20 @@ class FoldError(ApexspotError):
     """A split that would not be subject-independent or would leave a fold empty."""
 
 
-def make_folds(clips: list[Clip], scheme: str = "kfold", k: int = 5, seed: int = 0) -> dict[str, int]:
-    """identity (the subject, for real data) -> fold number (0-based)."""
+def make_folds(clips: list[Clip], scheme: str = "kfold", k: int = 5, seed: int = 0, key: str = "folds",
+               unit: str = "clips") -> dict[str, int]:
+    """identity (the subject, for real data) -> fold number (0-based). `key` is where the
+    settings live in params.yaml and `unit` what is split, for the messages."""
     if scheme not in SCHEMES:
-        raise FoldError(f"folds.scheme must be kfold or loso, not {scheme!r}")
+        raise FoldError(f"{key}.scheme must be kfold or loso, not {scheme!r}")
     subjects = sorted({c.identity for c in clips})
+    have = f"the {unit} have {len(subjects)} ({', '.join(subjects[:10])})"
+    if len(subjects) < 2:
+        raise FoldError(f"subject-independent folds need at least 2 subjects (distinct faces); {have}: add the "
+                        f"data of another subject ({key}.scheme {scheme})")
     if scheme == "kfold" and len(subjects) < k:
-        raise FoldError(f"folds.k = {k} needs at least {k} subjects (distinct faces); the clips have "
-                        f"{len(subjects)} ({', '.join(subjects[:10])}). Lower folds.k or add data.")
-    if scheme == "loso" and len(subjects) < 2:
-        raise FoldError(f"leave-one-subject-out needs at least 2 subjects; the clips have {len(subjects)}")
+        raise FoldError(f"{key}.k = {k} needs at least {k} subjects (distinct faces); {have}. Lower {key}.k to "
+                        f"{len(subjects)} or less, or add data.")
     groups = np.array([c.identity for c in clips])
     strata = np.array([c.dataset for c in clips])
     if scheme == "kfold":
@@ -73,8 +77,8 @@ def folds_document(clips: list[Clip], assignment: dict[str, int], scheme: str, k
             "folds": folds}
 
 
-def fold_table(clips: list[Clip], assignment: dict[str, int]) -> str:
-    """Clips (subjects) per fold and dataset, as printed by the fold-split stage."""
+def fold_table(clips: list[Clip], assignment: dict[str, int], unit: str = "clips") -> str:
+    """Clips (or recordings: `unit`) and subjects per fold and dataset, as printed by the fold-split stage."""
     datasets = sorted({c.dataset for c in clips})
     clip_count = Counter((assignment[c.identity], c.dataset) for c in clips)
     people: dict[tuple[int, str], set[str]] = defaultdict(set)
@@ -82,9 +86,9 @@ def fold_table(clips: list[Clip], assignment: dict[str, int]) -> str:
         people[(assignment[c.identity], c.dataset)].add(c.subject)
     lines = ["fold  " + "".join(f"{d:>20}" for d in datasets) + f"{'total':>16}"]
     for fold in range(max(assignment.values()) + 1):
-        cells = "".join(f"{clip_count[(fold, d)]:>8} clips ({len(people[(fold, d)]):>2} subj)" for d in datasets)
+        cells = "".join(f"{clip_count[(fold, d)]:>8} {unit} ({len(people[(fold, d)]):>2} subj)" for d in datasets)
         total = sum(clip_count[(fold, d)] for d in datasets)
-        lines.append(f"{fold:>4}  {cells}{total:>10} clips")
+        lines.append(f"{fold:>4}  {cells}{total:>10} {unit}")
     return "\n".join(lines)
 
 

@@ -26,8 +26,12 @@ from apexspot.config import AlignParams, FlowParams, SpotParams, read_yaml
 from apexspot.errors import ApexspotError
 from apexspot.files import atomic_path
 from apexspot.licensed import EXPORTS, refuse_if_git_would_add
+from apexspot.datasets.recordings import number_ranges
 from apexspot.face import FrameError, read_frame
+from apexspot.frames import BadFrame, count_video_frames, read_video
 from apexspot.spotting import apex_index
+
+PLOT_MARK = "apexspot spot"  # the PNG's Software text: a file that says it is ours may be written over
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
 FRAME_NAME = re.compile(r"^(?P<prefix>.*?)(?P<number>\d+)(?P<suffix>\.[A-Za-z]+)$")
@@ -88,7 +92,7 @@ class Window:
     source: Path
     numbers: list[int]  # the recording's number of each frame in the window
     length: int  # frames in the whole recording
-    paths: list[Path] = field(default_factory=list)  # a folder's file of each frame in the window
+    paths: list[Path | None] = field(default_factory=list)  # a folder's file of each frame (None: no such file)
     fps: float | None = None  # a video's frame rate, when it states one
     start: int = 0  # position of the window's first frame in the recording
     first: int = 0  # the number of the recording's first frame (seconds count from it)
@@ -103,44 +107,62 @@ class Window:
 
     @property
     def files(self) -> list[str]:
-        return [p.name for p in self.paths]
+        return [p.name if p else "" for p in self.paths]
 
-    def frames(self) -> Iterator[np.ndarray]:
-        """The window's frames (BGR), one at a time, each checked like the onset frame."""
+    def frames(self) -> Iterator[np.ndarray | BadFrame]:
+        """The window's frames (BGR), one at a time; a frame that cannot be looked at is a
+        BadFrame naming it (no file, a damaged file or video frame, another size than the
+        first readable frame), which the face follower counts as unusable."""
         if self.paths:
-            first = None
-            for path in self.paths:
+            first: tuple[int, ...] | None = None
+            name = ""
+            for number, path in zip(self.numbers, self.paths):
+                if path is None:
+                    yield BadFrame("missing_frame", f"{self.source}: no frame numbered {number}")
+                    continue
                 try:
                     frame = read_frame(path, color=True)
                 except FrameError as err:
-                    raise ApexspotError(err.detail) from None
-                first = frame.shape if first is None else first
+                    yield BadFrame(err.reason, err.detail)
+                    continue
+                if first is None:
+                    first, name = frame.shape, path.name
                 if frame.shape != first:
-                    raise ApexspotError(f"{path} is {frame.shape[1]}x{frame.shape[0]}, but the onset frame "
-                                        f"{self.paths[0].name} is {first[1]}x{first[0]}")
+                    yield BadFrame("frame_size", f"{path} is {frame.shape[1]}x{frame.shape[0]}; the recording's "
+                                                 f"frames are {first[1]}x{first[0]} (as {name})")
+                    continue
                 yield frame
             return
-        video = cv2.VideoCapture(str(self.source))
-        try:
-            for index in range(self.start + len(self.numbers)):
-                ok, frame = (video.grab(), None) if index < self.start else video.read()
-                if not ok:
-                    raise ApexspotError(f"{self.source}: frame {index} could not be decoded on the second reading")
-                if frame is not None:
-                    yield frame
-        finally:
-            video.release()
+        yield from read_video(self.source, self.start, len(self.numbers))
 
 
-def read_window(source: str | Path, onset: int | None = None, offset: int | None = None) -> Window:
+def one_frame(source: Path, length: int) -> None:
+    if length == 1:
+        raise ApexspotError(f"{source}: has one frame; spotting reads motion between frames, so give a recording "
+                            f"of several")
+
+
+def read_window(source: str | Path, onset: int | None = None, offset: int | None = None,
+                every_number: bool = False) -> Window:
     """The window onset..offset (in the recording's numbering) of a video file (anything
     OpenCV reads) or a folder of images. Nothing is decoded here but a video's frame count:
     what the numbering says is checked before any model loads, and what the recording hides
-    (gaps in a folder's numbering, a video shorter than its header says) is said on stderr."""
+    (gaps in a folder's numbering, a video shorter than its header says) is said on stderr.
+    With `every_number`, a folder's window holds every number from its first to its last,
+    a missing one as a frame without a file (unusable), so time stays uniform."""
     source = Path(source)
     if source.is_dir():
         paths = frame_files(source)
         numbers = [int(FRAME_NAME.match(p.name)["number"]) for p in paths]
+        one_frame(source, len(numbers))
+        if every_number:
+            by_number = dict(zip(numbers, paths))
+            whole = list(range(numbers[0], numbers[-1] + 1))
+            missing = len(whole) - len(numbers)
+            if missing:
+                print(f"apexspot spot: {source}: no frame numbered {number_ranges(set(whole) - set(numbers))} "
+                      f"({missing} missing): no face there", file=sys.stderr)
+            return Window(source, whole, len(whole), [by_number.get(n) for n in whole], first=numbers[0])
         start, stop = window(onset, offset, numbers)
         missing = gaps(numbers[start:stop + 1])
         if missing:
@@ -151,15 +173,10 @@ def read_window(source: str | Path, onset: int | None = None, offset: int | None
         return Window(source, numbers[start:stop + 1], len(paths), paths[start:stop + 1], first=numbers[0])
     if not source.is_file():
         raise ApexspotError(f"{source}: no such video file or folder")
-    video = cv2.VideoCapture(str(source))
-    fps = float(video.get(cv2.CAP_PROP_FPS) or 0) or None
-    claimed = int(video.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-    length = 0
-    while video.isOpened() and video.grab():
-        length += 1
-    video.release()
+    length, claimed, fps = count_video_frames(source)
     if length == 0:
         raise ApexspotError(f"{source}: OpenCV cannot read any frame from this file (not a video it can decode)")
+    one_frame(source, length)
     if claimed and claimed != length:
         print(f"apexspot spot: {source}: its header says {claimed} frames, but {length} can be decoded; "
               f"frames 0..{length - 1} are used", file=sys.stderr)
@@ -180,6 +197,21 @@ def load_settings(models: Path, project: Path = Path("params.yaml"),
     return settings
 
 
+def model_kind(path: Path) -> str:
+    """'apex' for a short-clip spotter's record (it names a variant), 'interval' for a
+    recording spotter's (it holds thresholds), '' when the record says neither (or is
+    unreadable: loading it says why)."""
+    import json
+
+    try:
+        record = json.loads(path.with_suffix(".json").read_text())
+    except (OSError, UnicodeDecodeError, ValueError):
+        return ""
+    if not isinstance(record, dict):
+        return ""
+    return "apex" if "variant" in record else "interval" if "thresholds" in record else ""
+
+
 def model_files(models: Path, missing: str = "no trained models (fold_<k>.keras); run `dvc repro` first") -> list[Path]:
     files = sorted(models.glob("fold_*.keras"), key=natural_key) if models.is_dir() else []
     if not files:
@@ -198,19 +230,39 @@ class Spotted:
     at: int  # the apex's position in the window
 
 
-def check_plot_path(path: str | Path | None) -> None:
-    """--plot names a PNG file to write in an existing folder; said before any work."""
+def our_plot(path: Path) -> bool:
+    """Whether `path` is a PNG an earlier `spot --plot` wrote (it says so in its Software text)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return image.format == "PNG" and image.info.get("Software") == PLOT_MARK
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        return False
+
+
+def check_plot_path(path: str | Path | None, source: str | Path | None = None) -> None:
+    """--plot names a new PNG file (or an earlier plot of ours) in an existing folder, outside
+    the recording's own folder: a user's file is never written over. Said before any work."""
     if path is None:
         return
     path = Path(path)
     if path.is_dir():
         raise ApexspotError(f"--plot {path}: is a folder; name the PNG file to write (e.g. {path / 'spotted.png'})")
+    if source is not None:
+        source = Path(source).resolve()
+        if path.resolve() == source or (source.is_dir() and path.resolve().is_relative_to(source)):
+            raise ApexspotError(f"--plot {path}: inside the recording {source}; the plot is written elsewhere, so "
+                                f"the recording's files are never touched")
     if path.parent.resolve() == EXPORTS.resolve():
         EXPORTS.mkdir(exist_ok=True)
     if not path.parent.is_dir():
         raise ApexspotError(f"--plot {path}: no folder {path.parent} to write it in")
     if path.suffix.lower() != ".png":
         raise ApexspotError(f"--plot {path}: the picture is a PNG; name it <something>.png")
+    if path.exists() and not our_plot(path):
+        raise ApexspotError(f"--plot {path}: a file that is not an earlier plot of apexspot spot is there; it is "
+                            f"not written over: name a new file")
     refuse_if_git_would_add(path, "the plot's aligned frames")
 
 
@@ -218,8 +270,13 @@ def check(source: str | Path, onset: int | None, offset: int | None, models: str
           plot: str | Path | None = None) -> tuple[list[Path], dict[str, Any], Window]:
     """Everything about the arguments that can be wrong, checked without TensorFlow: the plot
     path, the fold models, their settings and the window."""
-    check_plot_path(plot)
-    return model_files(Path(models)), load_settings(Path(models)), read_window(source, onset, offset)
+    check_plot_path(plot, source)
+    files = model_files(Path(models))
+    if model_kind(files[0]) == "interval":
+        raise ApexspotError(f"{models}: these are interval spotters for whole recordings (trained by `dvc repro "
+                            f"recordings/dvc.yaml`); leave out --onset and --offset to list every expression, or "
+                            f"give --models models (the apex spotters) for the apex in a window")
+    return files, load_settings(Path(models)), read_window(source, onset, offset)
 
 
 def frame_rate(clip: Window, fps: float | None) -> tuple[float, str]:
@@ -262,7 +319,7 @@ def follow(clip: Window, settings: dict[str, Any], fps: float, keep_frames: bool
                              on_aligned=(lambda i, frame: aligned.__setitem__(i, frame)) if keep_frames else None)
         except FrameError as err:
             raise ApexspotError(f"{clip.source}: {err.detail}") from None
-    spans = span_records(result.reasons, clip.numbers, fps, clip.first, result.covered)
+    spans = span_records(result.reasons, clip.numbers, fps, clip.first, result.covered, result.details)
     good = np.flatnonzero(result.usable)
     if good.size == 0:
         where = "; ".join(f"{s['first']}..{s['last']} {s['reason']}" for s in spans)
@@ -326,13 +383,24 @@ def spot_intervals(source: str | Path, models: str | Path = "recordings/models",
                    fps: float | None = None) -> Found:
     """Every micro- and macro-expression in the recording, by the long-recording pipeline's
     fold models (their probabilities averaged, their fitted thresholds averaged)."""
-    check_plot_path(plot)
+    check_plot_path(plot, source)
     models = Path(models)
     files = model_files(models, "no trained interval spotters (fold_<k>.keras); run `dvc repro recordings/dvc.yaml` "
                                "first, or give --onset and --offset to spot one apex")
+    if model_kind(files[0]) == "apex":
+        raise ApexspotError(f"{models}: these are apex spotters for short clips; give --onset and --offset to spot "
+                            f"the apex between them, or --models recordings/models (trained by `dvc repro "
+                            f"recordings/dvc.yaml`) to list every expression in a whole recording")
     settings = load_settings(models, required=("face", "recordings"))
-    clip = read_window(source)
+    clip = read_window(source, every_number=True)
     rate, rate_from = frame_rate(clip, fps)
+    from apexspot.config import RecordingFlowParams
+    from apexspot.long.preprocess import too_short
+
+    short = too_short(len(clip.numbers), rate, RecordingFlowParams.from_params(
+        (settings.get("recordings") or {}).get("flow"), "recordings.flow"))
+    if short:
+        raise ApexspotError(f"{source}: {short}; no expression can be spotted in it")
     followed = follow(clip, settings, rate, keep_frames=False)
     from apexspot.long.sequences import Sequence
     from apexspot.long.spotter import IntervalSpotter, load
@@ -392,7 +460,7 @@ def plot_intervals(found: Found, path: str | Path) -> None:
     ax.set_title(f"{Path(r['source']).name}: {len(r['intervals'])} expression(s)", fontsize=9)
     ax.legend(fontsize=7, ncol=4, loc="upper right")
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100, bbox_inches="tight", format="png")
+        fig.savefig(tmp, dpi=100, bbox_inches="tight", format="png", metadata={"Software": PLOT_MARK})
     plt.close(fig)
 
 
@@ -452,7 +520,7 @@ def plot(spotted: Spotted, path: str | Path) -> None:
     ax.set_title(Path(r["source"]).name, fontsize=9)
     ax.legend(fontsize=8)
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100, bbox_inches="tight", format="png")
+        fig.savefig(tmp, dpi=100, bbox_inches="tight", format="png", metadata={"Software": PLOT_MARK})
     plt.close(fig)
 
 

@@ -18,7 +18,7 @@ from typing import Any, Iterable
 import pandas as pd
 
 from apexspot.datasets.manifest import Skipped, cell_text
-from apexspot.errors import ApexspotError
+from apexspot.errors import ApexspotError, SheetError
 
 FRAME_FILE = re.compile(r"^(?P<prefix>.*?)(?P<number>\d+)\.(?:jpe?g|png|bmp)$", re.IGNORECASE)
 MAX_FRAME = 10**8
@@ -64,19 +64,36 @@ class Interval:
 
 
 def frame_numbers(folder: Path) -> tuple[str, str, int, list[int]] | None:
-    """(prefix, suffix, digits, sorted numbers) of the frames in `folder`: image files named
-    <prefix><number>.<ext> with the folder's most common prefix; None when there are none."""
-    found: dict[tuple[str, str], list[tuple[int, int]]] = {}
-    for path in folder.iterdir():
+    """(prefix, suffix, digits, sorted numbers) of the frames in `folder`: non-empty image
+    files named <prefix><number>.<ext> with the folder's most common prefix; None when there
+    are none. Two files with one number (a stray img1.jpg beside img001.jpg) are an error
+    naming both: which of them is the frame is the user's to say."""
+    found: dict[tuple[str, str], dict[int, list[str]]] = {}
+    for path in sorted(folder.iterdir()):
         match = FRAME_FILE.match(path.name)
         if match and path.is_file() and path.stat().st_size > 0:
             key = (match["prefix"], path.name[match.end("number"):])
-            found.setdefault(key, []).append((int(match["number"]), len(match["number"])))
+            found.setdefault(key, {}).setdefault(int(match["number"]), []).append(match["number"])
     if not found:
         return None
     (prefix, suffix), items = max(found.items(), key=lambda kv: len(kv[1]))
-    numbers = sorted(n for n, _ in items)
-    return prefix, suffix, min(width for _, width in items), numbers
+    clash = next((n for n, texts in sorted(items.items()) if len(texts) > 1), None)
+    if clash is not None:
+        names = " and ".join(f"{folder / (prefix + t + suffix)}" for t in items[clash][:2])
+        raise SheetError(f"{names} are both frame {clash}: remove or rename one (one file per frame number)")
+    widths = [len(texts[0]) for texts in items.values()]
+    return prefix, suffix, min(widths), sorted(items)
+
+
+def number_ranges(numbers: Iterable[int]) -> str:
+    """'10..30, 33': consecutive numbers as ranges."""
+    out: list[list[int]] = []
+    for n in sorted(numbers):
+        if out and n == out[-1][1] + 1:
+            out[-1][1] = n
+        else:
+            out.append([n, n])
+    return ", ".join(f"{a}..{b}" if b > a else f"{a}" for a, b in out)
 
 
 def recording_from_folder(folder: Path, dataset: str, subject: str, video: str, fps: float,
@@ -108,6 +125,9 @@ def add_recording(found: dict[str, Recording], bad: list[Skipped], folder: Path,
     rec = recording_from_folder(folder, dataset, subject, video, fps, identity)
     if isinstance(rec, str):
         bad.append(Skipped(dataset, folder.name, 0, rid, "no_frames", rec))
+    elif rec.recording_id in found:  # CAS(ME)^2 names a video by the code its folder's name starts with
+        raise SheetError(f"{found[rid].frames_dir} and {folder} are both recording {rid}: one folder per "
+                         f"recording (move or rename the other)")
     else:
         found[rec.recording_id] = rec
 
@@ -158,11 +178,33 @@ class LongVerdicts:
         self.warnings += other.warnings
 
 
+def absent_frames(rec: Recording, cache: dict[str, set[int]]) -> set[int]:
+    """The numbers first..last with no file (or an empty one) on disk."""
+    if rec.n_frames == rec.last - rec.first + 1:
+        return set()
+    if rec.recording_id not in cache:
+        listed = frame_numbers(Path(rec.frames_dir))
+        cache[rec.recording_id] = set(range(rec.first, rec.last + 1)) - set(listed[3] if listed else [])
+    return cache[rec.recording_id]
+
+
 def validate(rows: Iterable[Row], recordings: dict[str, Recording], missing: dict[str, str]) -> LongVerdicts:
     """Each row as a kept interval or a skip naming its sheet row. `missing` says why a
-    recording a row names has no frames."""
+    recording a row names has no frames.
+
+    One expression is one onset..offset in one recording: a second row with the same interval
+    is dropped and reported with both rows, as `duplicate_row` when every cell matches and as
+    `duplicate_interval` when the two disagree on apex, type, action units or emotion (a
+    correction left beside the original, most likely; the first row is kept). Counted twice,
+    either would cost a perfect spotter a third of its F1. An interval with frames missing on
+    disk is flagged (`frames_missing`: the spotter has no face there) and skipped when none of
+    its frames is there."""
     out = LongVerdicts(list(recordings.values()), [], [], [])
+    seen: dict[tuple[str, int, int], tuple[Row, tuple]] = {}
+    absent_cache: dict[str, set[int]] = {}
     for r in rows:
+        flags: list[Skipped] = []  # warnings, kept only with the row
+
         def note(into: list[Skipped], reason: str, detail: str) -> None:
             into.append(Skipped(r.dataset, r.sheet, r.row, r.recording_id, reason, detail))
 
@@ -191,17 +233,40 @@ def validate(rows: Iterable[Row], recordings: dict[str, Recording], missing: dic
                  f"frames {rec.first}..{rec.last}")
             continue
         if apex is None or apex == 0:  # -1 (SAMM Long Videos) and 0 (CAS(ME)^2) mean "not coded"
-            note(out.warnings, "apex_not_coded", f"apex is {cell_text(r.apex)!r}: kept as an interval without apex")
+            note(flags, "apex_not_coded", f"apex is {cell_text(r.apex)!r}: kept as an interval without apex")
             apex = -1
         elif not onset <= apex <= offset:
             note(out.skipped, "apex_outside_interval", f"apex {apex} is outside onset..offset {onset}..{offset}")
             continue
         if f_on or f_off or f_apex:
-            note(out.warnings, "fractional_frame_rounded", f"frame numbers {cell_text(r.onset)}, {cell_text(r.apex)}, "
+            note(flags, "fractional_frame_rounded", f"frame numbers {cell_text(r.onset)}, {cell_text(r.apex)}, "
                  f"{cell_text(r.offset)} rounded to the nearest frame")
+        cells = (apex, r.kind, r.type_text, r.action_units, r.emotion)
+        first = seen.get((r.recording_id, onset, offset))
+        if first is not None:
+            other, first_cells = first
+            names = ("apex", "type", "type", "action units", "emotion")
+            differ = list(dict.fromkeys(n for n, a, b in zip(names, first_cells, cells) if a != b))
+            if differ:
+                note(out.skipped, "duplicate_interval", f"onset..offset {onset}..{offset} is coded in {other.sheet} "
+                     f"row {other.row} too, with another {', '.join(differ)}: one expression, the first row is kept")
+            else:
+                note(out.skipped, "duplicate_row", f"the same as {other.sheet} row {other.row}: the expression is "
+                     f"counted once")
+            continue
+        gone = sorted(n for n in absent_frames(rec, absent_cache) if onset <= n <= offset)
+        if len(gone) == offset - onset + 1:
+            note(out.skipped, "frames_missing", f"no frame of onset..offset {onset}..{offset} is on disk (missing or "
+                 f"empty files)")
+            continue
+        seen[(r.recording_id, onset, offset)] = (r, cells)
+        if gone:
+            note(flags, "frames_missing", f"{len(gone)} of the {offset - onset + 1} frames of onset..offset "
+                 f"{onset}..{offset} are missing or empty on disk ({number_ranges(gone)}): no face there")
         seconds = (offset - onset + 1) / rec.fps
         if r.kind == "micro" and seconds > MICRO_SECONDS + 1e-9:
-            note(out.warnings, "long_micro", f"coded micro but {seconds:.2f} s long (micro is at most {MICRO_SECONDS} s)")
+            note(flags, "long_micro", f"coded micro but {seconds:.2f} s long (micro is at most {MICRO_SECONDS} s)")
+        out.warnings += flags
         out.intervals.append(Interval(r.recording_id, onset, apex, offset, r.kind, r.action_units, r.emotion,
                                       r.sheet, r.row))
     return out

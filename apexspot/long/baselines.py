@@ -49,7 +49,7 @@ class PeakBaseline:
     def spot(self, seq: Sequence, only: str | None = None) -> list[Spotted]:
         out = []
         references = seq.features.shape[1]
-        usable = seq.usable[seq.positions]
+        usable = seq.spottable
         for kind in (only,) if only else KINDS:
             k = max(1, int(round(self.k_s[kind] * seq.rate)))  # in steps
             sig = smooth(signal(seq, 0 if kind == "micro" else references - 1), k)

@@ -3,7 +3,9 @@
 Each type (micro, macro) has its own probability track. It is averaged over `smooth_s`,
 cut at a threshold, and every run of steps above it that is long enough becomes one
 interval: onset and offset at the run's ends, apex at its most probable step, confidence
-the run's mean probability. Steps without a usable face are never inside a run. The
+the run's mean probability. Steps without a usable face or without flow are never inside a
+run. A micro-expression lasts at most 0.5 s (the MEGC rule ingest flags coded rows by): a
+longer micro run is cut to the 0.5 s around its apex, so nothing longer is ever called micro. The
 threshold (the middle of those that tie for the best pooled F1) and the shortest run kept
 (half the 5th percentile of the coded durations) are fitted on the training folds only.
 """
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from apexspot.datasets.recordings import MICRO_SECONDS
 from apexspot.long.megc import KINDS, Span, pooled, score_recording
 
 THRESHOLDS = np.round(np.arange(0.1, 0.91, 0.05), 2)
@@ -46,10 +49,20 @@ def smooth(track: np.ndarray, steps: int) -> np.ndarray:
     return np.convolve(np.pad(track, (steps // 2, steps - 1 - steps // 2), mode="edge"), kernel, mode="valid")
 
 
-def decode(probs: np.ndarray, positions: np.ndarray, usable: np.ndarray, frames: int, rate: float,
+def at_most(onset: int, apex: int, offset: int, longest: int) -> tuple[int, int]:
+    """onset..offset cut to `longest` frames around the apex (inside the original)."""
+    if offset - onset + 1 <= longest:
+        return onset, offset
+    start = min(max(onset, apex - longest // 2), offset - longest + 1)
+    return start, start + longest - 1
+
+
+def decode(probs: np.ndarray, positions: np.ndarray, usable: np.ndarray, frames: int, rate: float, fps: float,
            thresholds: dict[str, float], min_s: dict[str, float], smooth_s: float) -> list[Spotted]:
-    """Intervals from `probs` (steps x 2, at frame `positions`); `usable` per step."""
+    """Intervals from `probs` (steps x 2, at frame `positions` of a recording of `frames`
+    frames at `fps`); `usable` per step."""
     out = []
+    longest_micro = max(1, int(MICRO_SECONDS * fps + 1e-9))
     step_s = 1.0 / rate
     for k, kind in enumerate(KINDS):
         track = smooth(probs[:, k], int(round(smooth_s * rate)))
@@ -59,8 +72,10 @@ def decode(probs: np.ndarray, positions: np.ndarray, usable: np.ndarray, frames:
             apex = a + int(np.argmax(probs[a:b + 1, k]))
             # A run's last step stands for the frames up to the next step.
             last = int(positions[b + 1]) - 1 if b + 1 < len(positions) else frames - 1
-            out.append(Spotted(kind, int(positions[a]), int(positions[apex]), max(last, int(positions[b])),
-                               round(float(np.mean(probs[a:b + 1, k])), 4)))
+            onset, offset = int(positions[a]), max(last, int(positions[b]))
+            if kind == "micro":
+                onset, offset = at_most(onset, int(positions[apex]), offset, longest_micro)
+            out.append(Spotted(kind, onset, int(positions[apex]), offset, round(float(np.mean(probs[a:b + 1, k])), 4)))
     return sorted(out, key=lambda s: (s.onset, s.kind))
 
 
@@ -78,8 +93,9 @@ def fit_decoding(tracks: list[tuple], smooth_s: float) -> tuple[dict[str, float]
         scores = []
         for thr in THRESHOLDS:
             counts = []
-            for probs, positions, usable, frames, coded, rate, _ in tracks:
-                found = decode(probs, positions, usable, frames, rate, {k: float(thr) for k in KINDS}, min_s, smooth_s)
+            for probs, positions, usable, frames, coded, rate, fps in tracks:
+                found = decode(probs, positions, usable, frames, rate, fps, {k: float(thr) for k in KINDS}, min_s,
+                               smooth_s)
                 counts.append(score_recording(as_spans([s for s in found if s.kind == kind]), coded))
             scores.append(pooled(counts)[kind].f1)
         # Training predictions are confident, so many thresholds often tie: take the middle of

@@ -4,7 +4,10 @@ Each frame is decoded once (grey; colour only for the frames MTCNN looks at), al
 the face tracker, and its flow computed against the aligned frame `references_s` seconds
 earlier (a moving reference, as MEGC spotters do: flow from the onset of a minute-long
 recording would accumulate every head movement and lighting change). Flow never crosses
-an unusable frame or a new track segment. Head motion left after alignment is removed by
+an unusable frame or a new track segment. A frame that is not there to follow is unusable
+with its own reason, naming the file: `missing_frame` (a number missing in a folder's
+numbering, or an empty file), `corrupt_frame` (a file or a video frame that does not decode
+cleanly), `frame_size` (a picture of another size than the recording's). Head motion left after alignment is removed by
 the same robust similarity fit as in short clips, and the flow is pooled to a grid of cells
 (u, v and magnitude per cell): the recording's file holds a few hundred numbers a frame,
 not an image, so a SAMM Long Videos recording of a minute is a few megabytes.
@@ -22,10 +25,16 @@ import numpy as np
 from apexspot import clipfiles
 from apexspot.config import AlignParams, RecordingFlowParams, TrackParams
 from apexspot.face import Detection, FrameError, read_frame, target_landmarks
+from apexspot import frames as frame_files
+from apexspot.frames import BadFrame
 from apexspot.flow import face_mask, flow_function, head_motion, remove_head_motion
-from apexspot.long.track import REASONS, REGIONS, FaceTracker, pad_unusable, spans
+from apexspot.long.track import REASONS as TRACK_REASONS
+from apexspot.long.track import REGIONS, FaceTracker, pad_unusable, spans
 
 CHANNELS = ("u", "v", "magnitude")
+REASONS = TRACK_REASONS + frame_files.REASONS
+
+Frame = tuple[np.ndarray, Callable[[], np.ndarray]] | BadFrame  # (grey, colour loader) or why not
 
 
 def reference_frames(p: RecordingFlowParams, fps: float) -> list[int]:
@@ -59,14 +68,28 @@ class RecordingFlow:
     matrices: np.ndarray  # n x 2 x 3 float32 (NaN where the face is lost)
     segments: np.ndarray  # n int32, -1 where unusable
     references: list[int]  # frames
+    details: dict[int, str]  # frame position -> what is wrong with its file (BadFrame.detail)
+
+    def shortest(self) -> int:
+        return min(self.references)
 
 
-def process(frames: Iterator[tuple[np.ndarray, Callable[[], np.ndarray]]], n: int, fps: float,
+def too_short(n: int, fps: float, p: RecordingFlowParams) -> str:
+    """Why `n` frames hold no flow at all ('' when they do): every flow compares a frame with
+    the one `references_s` earlier."""
+    shortest = min(reference_frames(p, fps))
+    if n > shortest:
+        return ""
+    return (f"{n} frame(s) ({n / fps:.2f} s at {fps:g} fps) are too few: flow compares each frame with the one "
+            f"{min(p.references_s):g} s ({shortest} frames) earlier, so a recording needs at least {shortest + 1} frames")
+
+
+def process(frames: Iterator[Frame], n: int, fps: float,
             detect: Callable[[np.ndarray, int], Detection | None], align: AlignParams, track: TrackParams,
             p: RecordingFlowParams, on_aligned: Callable[[int, np.ndarray], None] | None = None) -> RecordingFlow:
-    """Everything the long-recording stages need from `n` frames given as (grey, colour loader).
-    Every frame is tracked (the face must not jump between looks); flow is computed at the
-    `sampled` frames."""
+    """Everything the long-recording stages need from `n` frames given as (grey, colour loader),
+    or as a BadFrame. Every frame is tracked (the face must not jump between looks); flow is
+    computed at the `sampled` frames."""
     refs = reference_frames(p, fps)
     depth = max(refs)
     # Farnebäck with two iterations a level, not three: at 192 px the third costs a fifth of
@@ -90,12 +113,20 @@ def process(frames: Iterator[tuple[np.ndarray, Callable[[], np.ndarray]]], n: in
     segments = np.full(n, -1, np.int32)
     reasons = [""] * n
     covered = np.zeros(n, np.int16)
+    details: dict[int, str] = {}
     last_bad = -1
     count = 0
-    for i, (grey, colour) in enumerate(frames):
+    for i, frame in enumerate(frames):
         if i >= n:
             break
         count += 1
+        if isinstance(frame, BadFrame):
+            tracker.skip()
+            reasons[i], details[i] = frame.reason, frame.detail
+            last_bad = i
+            ring[i % (depth + 1)] = None
+            continue
+        grey, colour = frame
         step = tracker.step(grey, colour)
         reasons[i] = step.reason
         covered[i] = sum(1 << REGIONS.index(r) for r in step.covered)
@@ -131,17 +162,34 @@ def process(frames: Iterator[tuple[np.ndarray, Callable[[], np.ndarray]]], n: in
         clean = (bad_before[positions + 1] - bad_before[start]) == 0
         valid[:, j] &= clean & (positions >= k)
     features[~valid] = 0
-    return RecordingFlow(positions, features, valid, usable, padded, covered, matrices, segments, refs)
+    return RecordingFlow(positions, features, valid, usable, padded, covered, matrices, segments, refs, details)
 
 
-def folder_frames(paths: list[Path]) -> Iterator[tuple[np.ndarray, Callable[[], np.ndarray]]]:
+def folder_frames(paths: list[Path]) -> Iterator[Frame]:
+    """Each file's frame, or why it cannot be one: missing, empty, damaged, or of another size
+    than the recording's first readable frame (named in the detail)."""
+    size: tuple[int, ...] | None = None
+    first = ""
     for path in paths:
-        yield read_frame(path), (lambda path=path: read_frame(path, color=True))
+        try:
+            if path.is_file() and path.stat().st_size == 0:
+                raise FrameError("missing_frame", f"{path} is empty (0 bytes)")
+            grey = read_frame(path)
+        except FrameError as err:
+            yield BadFrame(err.reason, err.detail)
+            continue
+        if size is None:
+            size, first = grey.shape, path.name
+        elif grey.shape != size:
+            yield BadFrame("frame_size", f"{path} is {grey.shape[1]}x{grey.shape[0]}; the recording's frames are "
+                                         f"{size[1]}x{size[0]} (as {first})")
+            continue
+        yield grey, (lambda path=path: read_frame(path, color=True))
 
 
-def video_frames(frames: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, Callable[[], np.ndarray]]]:
+def video_frames(frames: Iterator[np.ndarray | BadFrame]) -> Iterator[Frame]:
     for bgr in frames:
-        yield cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), (lambda bgr=bgr: bgr)
+        yield bgr if isinstance(bgr, BadFrame) else (cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), (lambda bgr=bgr: bgr))
 
 
 def covered_parts(bits: np.ndarray) -> list[str]:
@@ -151,10 +199,10 @@ def covered_parts(bits: np.ndarray) -> list[str]:
 
 
 def span_records(reasons: list[str], numbers: list[int], fps: float, first: int | None = None,
-                 covered: np.ndarray | None = None) -> list[dict[str, Any]]:
+                 covered: np.ndarray | None = None, details: dict[int, str] | None = None) -> list[dict[str, Any]]:
     """Unusable spans in the recording's own numbering, and in seconds from its frame numbered
     `first` (default: the first of `numbers`); an occluded span names the facial regions that
-    were covered (`parts`)."""
+    were covered (`parts`), a span of bad files the first file and how many more (`detail`)."""
     first = numbers[0] if first is None else first
     out = []
     for a, b, reason in spans(reasons):
@@ -162,14 +210,19 @@ def span_records(reasons: list[str], numbers: list[int], fps: float, first: int 
                   "start_s": round((numbers[a] - first) / fps, 3), "end_s": round((numbers[b] - first + 1) / fps, 3)}
         if reason == "occluded" and covered is not None:
             record["parts"] = covered_parts(covered[a:b + 1])
+        said = [details[i] for i in range(a, b + 1) if details and i in details]
+        if said:
+            record["detail"] = said[0] + (f" (and {len(said) - 1} more frame(s) like it)" if len(said) > 1 else "")
         out.append(record)
     return out
 
 
 def describe_span(s: dict[str, Any]) -> str:
-    """'occluded (mouth, chin covered)', or the reason alone."""
+    """'occluded (mouth, chin covered)', 'frame_size: img011.jpg is 400x300 ...', or the reason alone."""
     parts = s.get("parts")
-    return f"{s['reason']} ({', '.join(parts)} covered)" if parts else s["reason"]
+    if parts:
+        return f"{s['reason']} ({', '.join(parts)} covered)"
+    return f"{s['reason']}: {s['detail']}" if s.get("detail") else s["reason"]
 
 
 def save(path: Path, result: RecordingFlow, numbers: list[int], fps: float, p: RecordingFlowParams) -> None:
@@ -220,20 +273,24 @@ def preprocess_to_file(job: tuple[Any, Path, AlignParams, TrackParams, Recording
     cannot be read is a skip record naming it."""
     import time
 
-    from apexspot.datasets.recordings import frame_numbers
     from apexspot.workers import worker_state
 
     rec, out_root, align, track, flow = job
     start = time.perf_counter()
-    listed = frame_numbers(Path(rec.frames_dir))
-    numbers = listed[3] if listed else []
-    paths = [rec.frame_path(n) for n in numbers]
+    # Every number first..last is a frame: one missing on disk is an unusable frame in its
+    # place, so time stays uniform and no flow spans the gap.
+    numbers = list(range(rec.first, rec.last + 1))
+    short = too_short(len(numbers), rec.fps, flow)
+    if short:
+        return {"recording_id": rec.recording_id, "skipped": "too_short", "detail": short}
     try:
-        result = process(folder_frames(paths), len(paths), rec.fps, mtcnn_only(worker_state()["detector"]),
-                         align, track, flow)
+        result = process(folder_frames([rec.frame_path(n) for n in numbers]), len(numbers), rec.fps,
+                         mtcnn_only(worker_state()["detector"]), align, track, flow)
     except FrameError as err:
         return {"recording_id": rec.recording_id, "skipped": err.reason, "detail": err.detail}
     save(recording_file(out_root, rec.recording_id), result, numbers, rec.fps, flow)
-    return {"recording_id": rec.recording_id, "frames": len(paths), "usable": round(float(result.usable.mean()), 4),
-            "unusable": span_records(result.reasons, numbers, rec.fps, covered=result.covered), "gaps": int(rec.last - rec.first + 1 - len(numbers)),
-            "seconds": round(time.perf_counter() - start, 2)}
+    missing = sum(r == "missing_frame" for r in result.reasons)
+    return {"recording_id": rec.recording_id, "frames": len(numbers), "usable": round(float(result.usable.mean()), 4),
+            "unusable": span_records(result.reasons, numbers, rec.fps, covered=result.covered,
+                                     details=result.details),
+            "gaps": int(missing), "seconds": round(time.perf_counter() - start, 2)}

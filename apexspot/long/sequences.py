@@ -46,6 +46,12 @@ class Sequence:
         return len(self.positions)
 
     @property
+    def spottable(self) -> np.ndarray:
+        """Per step: a usable face and flow from at least one reference. Nothing is spotted
+        elsewhere: a step without flow (the first 0.2 s, right after a gap) has nothing to read."""
+        return self.usable[self.positions] & self.valid.any(axis=1)
+
+    @property
     def rate(self) -> float:
         """Steps per second."""
         return self.steps / self.frames * self.fps

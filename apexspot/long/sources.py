@@ -10,7 +10,7 @@ from apexspot.config import RecordingsParams
 from apexspot.datasets import casme_sq, samm_lv, synthetic_recordings
 from apexspot.datasets.readers import inside
 from apexspot.datasets.recordings import LongVerdicts
-from apexspot.errors import DefectError
+from apexspot.errors import DefectError, SheetError
 
 RAW = Path("data/raw")
 
@@ -33,6 +33,15 @@ def outside_raw(p: RecordingsParams, raw: Path = RAW) -> list[str]:
     return bad
 
 
+def coding_sheet(name: str, p: RecordingsParams) -> str:
+    """The workbook and sheet a source's expressions are coded in, as a user would look for them."""
+    if name == "synthetic":
+        return f"{Path(synthetic_recordings.ROOT) / synthetic_recordings.SHEET}, sheet {casme_sq.MAIN_SHEET}"
+    if name == "casme_sq":
+        return f"{p.casme_sq.sheet}, sheet {casme_sq.MAIN_SHEET}"
+    return f"{p.samm_lv.sheet}, sheet {p.samm_lv.sheet_name}"
+
+
 def read_source(name: str, p: RecordingsParams) -> LongVerdicts:
     if name == "synthetic":
         root = Path(synthetic_recordings.ROOT)
@@ -43,10 +52,26 @@ def read_source(name: str, p: RecordingsParams) -> LongVerdicts:
     return samm_lv.read(p.samm_lv.sheet, p.samm_lv.frames, sheet_name=p.samm_lv.sheet_name)
 
 
+def nothing_kept(name: str, p: RecordingsParams, v: LongVerdicts) -> str:
+    """Why a source gave no coded interval: an empty sheet, or each skip reason with an example."""
+    rows = [s for s in v.skipped if s.row]
+    if not rows:
+        why = "the sheet has no coded row"
+    else:
+        why = f"all {len(rows)} coded row(s) were skipped: " + "; ".join(
+            f"{n} {reason} (e.g. row {e.row}: {e.detail})" for reason, n in Counter(s.reason for s in rows).most_common()
+            for e in [next(s for s in rows if s.reason == reason)])
+    return (f"recordings.{name}: no coded interval kept from {coding_sheet(name, p)}: {why}. Without coded "
+            f"intervals there is nothing to train or score")
+
+
 def collect(p: RecordingsParams) -> LongVerdicts:
     out = LongVerdicts([], [], [], [])
     for name in selected(p):
-        out.extend(read_source(name, p))
+        verdicts = read_source(name, p)
+        if not verdicts.intervals:
+            raise SheetError(nothing_kept(name, p, verdicts))
+        out.extend(verdicts)
     if p.on_defect == "fail" and out.skipped:
         lines = [s.message() for s in out.skipped]
         more = f"\n  ... and {len(lines) - 20} more" if len(lines) > 20 else ""

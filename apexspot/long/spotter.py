@@ -97,7 +97,7 @@ class IntervalSpotter:
         tracks = []
         for seq in train:
             positions, probs = self.score(model, seq)
-            tracks.append((probs, positions, seq.usable[positions], seq.frames, seq.coded, seq.rate, seq.fps))
+            tracks.append((probs, positions, seq.spottable, seq.frames, seq.coded, seq.rate, seq.fps))
         self.thresholds, self.min_s = fit_decoding(tracks, self.p.smooth_s)
 
     # ------------------------------------------------------------ scoring
@@ -109,7 +109,7 @@ class IntervalSpotter:
         return seq.positions, probs
 
     def intervals(self, positions: np.ndarray, probs: np.ndarray, seq: Sequence) -> list[Spotted]:
-        return decode(probs, positions, seq.usable[positions], seq.frames, seq.rate, self.thresholds, self.min_s,
+        return decode(probs, positions, seq.spottable, seq.frames, seq.rate, seq.fps, self.thresholds, self.min_s,
                       self.p.smooth_s)
 
     def state(self) -> dict[str, Any]:

@@ -208,6 +208,11 @@ class FaceTracker:
             self._anchor(grey, matrix, apply_transform(motion, self._ref_marks))
         return self._verdict(grey, matrix, tracked)
 
+    def skip(self) -> None:
+        """A frame that is not there to look at (missing, damaged): time moves on, the track
+        does not (it follows from the anchor, so the next frame starts where this one would)."""
+        self.index += 1
+
     # ------------------------------------------------------------ internals
 
     def _verdict(self, grey: np.ndarray, matrix: np.ndarray, tracked: float) -> Step:

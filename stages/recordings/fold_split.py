@@ -16,11 +16,11 @@ def main() -> None:
     recordings = [r for r in read_recordings("data/recordings/recordings.csv") if r.recording_id in done]
     for s in report["skipped"]:
         print(f"recordings/fold-split: {s['recording_id']} was not preprocessed ({s['skipped']}) and is not split")
-    assignment = make_folds(recordings, p.scheme, p.k, p.seed)
+    assignment = make_folds(recordings, p.scheme, p.k, p.seed, "recordings.folds", "recordings")
     write_json("data/recordings/folds.json", folds_document(recordings, assignment, p.scheme, p.k, p.seed))
     print(f"recordings/fold-split: {p.scheme}, {max(assignment.values()) + 1} folds, {len(assignment)} groups, "
           f"{len(recordings)} recordings")
-    print(fold_table(recordings, assignment).replace("clips", "recs"))
+    print(fold_table(recordings, assignment, "recs"))
 
 
 if __name__ == "__main__":
