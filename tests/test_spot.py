@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ from defaults import CHANNELS, PARAMS, frame_variant
 from apexspot.datasets import synthetic
 from apexspot.fold import TrainedFold
 from apexspot.errors import ApexspotError
+from apexspot.frames import BadFrame
 from apexspot.spot import frame_files, read_window
 from apexspot.spotters import spotter
 
@@ -133,11 +135,12 @@ def test_spot_uses_only_the_clip_frames_in_a_folder(tmp_path: Path, capsys) -> N
     assert "thumbnail.jpg" in capsys.readouterr().err
 
 
-def test_spot_refuses_a_frame_of_another_size(tmp_path: Path) -> None:
+def test_a_frame_of_another_size_is_an_unusable_frame_naming_the_file(tmp_path: Path) -> None:
     for n in (1, 2, 3):
         cv2.imwrite(str(tmp_path / f"img{n}.jpg"), np.zeros((48, 64, 3) if n != 2 else (40, 64, 3), np.uint8))
-    with pytest.raises(ApexspotError, match=r"img2\.jpg is 64x40, but the onset frame img1\.jpg is 64x48"):
-        list(read_window(tmp_path).frames())
+    first, odd, last = read_window(tmp_path).frames()
+    assert first.shape == last.shape == (48, 64, 3) and isinstance(odd, BadFrame) and odd.reason == "frame_size"
+    assert re.search(r"img2\.jpg is 64x40; the recording's frames are 64x48 \(as img1\.jpg\)", odd.detail)
 
 
 def test_spot_reports_where_the_face_left_and_spots_nothing_there(recording: dict, tmp_path: Path) -> None:
