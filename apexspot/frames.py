@@ -67,10 +67,25 @@ class QuietDecoder:
         return result, self.log.read(min(end - start, 4096)).decode(errors="replace").strip()
 
 
+def open_video(source: Path) -> cv2.VideoCapture:
+    """OpenCV's FFmpeg reader on one decoding thread: a threaded decoder reports a frame's
+    damage while decoding later ones, and its messages could not be told apart per frame.
+    (One thread decodes a 640x480 frame in about a millisecond.) Another backend where FFmpeg
+    cannot open the file."""
+    video = cv2.VideoCapture(str(source), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, 1])
+    return video if video.isOpened() else cv2.VideoCapture(str(source))
+
+
+def decoder_errors(said: str) -> str:
+    """FFmpeg's lines about decoding ('[h264 @ 0x...] error while decoding MB'); a pixel-format
+    conversion's note ('[swscaler @ ...]') says nothing about the picture."""
+    return "\n".join(line for line in said.splitlines() if line.startswith("[") and not line.startswith("[swscaler"))
+
+
 def count_video_frames(source: Path) -> tuple[int, int, float | None]:
     """(frames that decode, frames the header claims, the header's frame rate or None), with
     the decoder quiet."""
-    video = cv2.VideoCapture(str(source))
+    video = open_video(source)
     fps = float(video.get(cv2.CAP_PROP_FPS) or 0) or None
     claimed = int(video.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
     length = 0
@@ -84,26 +99,28 @@ def count_video_frames(source: Path) -> tuple[int, int, float | None]:
 def read_video(source: Path, start: int, count: int) -> Iterator[np.ndarray | BadFrame]:
     """Frames start..start+count-1 of a video (BGR), a damaged one (and those predicted from
     it, up to the next key frame) as BadFrame `corrupt_frame`. A key frame is known by the
-    packet FFmpeg's reader read last; a reader that does not say keeps the frames after a
+    packet FFmpeg's reader read for it; a reader that does not say keeps the frames after a
     damaged one corrupt to the end."""
-    video = cv2.VideoCapture(str(source))
+    video = open_video(source)
     damaged = False
     try:
         with QuietDecoder() as quiet:
             for index in range(start + count):
                 if index < start:
-                    (ok, frame), said = (quiet.call(video.grab)[0], None), ""
+                    ok, said = quiet.call(video.grab)
+                    frame = None
                 else:
                     (ok, frame), said = quiet.call(video.read)
+                said = decoder_errors(said)
                 if not ok:
                     raise ApexspotError(f"{source}: frame {index} could not be decoded on the second reading")
+                if not said and video.get(cv2.CAP_PROP_LRF_HAS_KEY_FRAME) == 1:
+                    damaged = False  # a clean key frame: decoded on its own
                 damaged = damaged or bool(said)
                 if damaged and frame is not None:
                     detail = (f"{source}: frame {index} is damaged (the decoder: {said.splitlines()[0][:120]})" if said
                               else f"{source}: frame {index} is predicted from a damaged frame before it")
                     frame = BadFrame("corrupt_frame", detail)
-                if not said and video.get(cv2.CAP_PROP_LRF_HAS_KEY_FRAME) == 1:
-                    damaged = False  # the packet just read starts afresh
                 if frame is not None:
                     yield frame
     finally:

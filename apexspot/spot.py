@@ -71,7 +71,11 @@ def frame_files(folder: Path) -> list[Path]:
     if not named:
         raise ApexspotError(f"{folder}: no image files named like frames (img46.jpg, 006_05562.jpg) in this folder")
     pattern = Counter(v[:2] for v in named.values()).most_common(1)[0][0]
-    frames = sorted((p for p, v in named.items() if v[:2] == pattern), key=lambda p: named[p][2])
+    frames = sorted((p for p, v in named.items() if v[:2] == pattern), key=lambda p: (named[p][2], p.name))
+    clash = next(((a, b) for a, b in zip(frames, frames[1:]) if named[a][2] == named[b][2]), None)
+    if clash:
+        raise ApexspotError(f"{clash[0]} and {clash[1]} are both frame {named[clash[0]][2]}: remove or rename one "
+                            f"(one file per frame number)")
     others = sorted(p.name for p in folder.iterdir() if p not in frames)
     if others:
         print(f"apexspot spot: ignoring {len(others)} file(s) in {folder} that are not frames "

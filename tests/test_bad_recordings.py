@@ -335,3 +335,21 @@ def test_short_clip_models_in_interval_mode_say_what_to_give(tmp_path: Path) -> 
     interval = fake_models(tmp_path / "interval_models", INTERVAL_RECORD)
     done = cli("spot", str(clip), "--models", str(interval), "--onset", "2", "--offset", "30", cwd=tmp_path)
     assert done.returncode != 0 and "these are interval spotters for whole recordings" in done.stderr
+
+
+def test_a_recording_no_longer_than_the_reference_is_skipped_by_preprocess(tmp_path: Path) -> None:
+    from apexspot.datasets.recordings import recording_from_folder
+    from apexspot.long.preprocess import preprocess_to_file
+
+    frames(tmp_path / "006_1", "006_1_{:04d}.jpg", 40)  # 0.2 s at 200 fps: no frame has one 0.2 s before it
+    rec = recording_from_folder(tmp_path / "006_1", "samm_lv", "samm_lv-006", "006_1", 200.0)
+    done = preprocess_to_file((rec, tmp_path / "flow", PARAMS.face, PARAMS.recordings.track, PARAMS.recordings.flow))
+    assert done["skipped"] == "too_short" and "40 frame(s) (0.20 s at 200 fps)" in done["detail"]
+    assert "at least 41 frames" in done["detail"] and not (tmp_path / "flow").exists()
+
+
+def test_spot_refuses_two_files_with_one_frame_number(tmp_path: Path) -> None:
+    for name in ("img001.jpg", "img002.jpg", "img003.jpg", "img1.jpg"):
+        cv2.imwrite(str(tmp_path / name), np.zeros((48, 64, 3), np.uint8))
+    with pytest.raises(ApexspotError, match=r"img001\.jpg and .*img1\.jpg are both frame 1"):
+        read_window(tmp_path)
