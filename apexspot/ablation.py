@@ -14,7 +14,7 @@ import subprocess
 import sys
 from typing import Any
 
-from apexspot.errors import ApexspotError
+from apexspot.core.errors import ApexspotError
 
 PREFIX = "ablate-"
 PAPER_MAE = {"bn3": 15.88, "bn4": 15.57, "bn5": 15.20, "lrn5": 15.17, "lrn5_att": 14.90}

@@ -7,15 +7,17 @@ import math
 import time
 from pathlib import Path
 
-from apexspot.config import SyntheticSource
-from apexspot.errors import ApexspotError, run_stage
-from apexspot.files import atomic_path
-from apexspot.licensed import EXPORTS
+from apexspot.core.config import SyntheticSource
+from apexspot.core.errors import ApexspotError, run_stage
+from apexspot.core.files import atomic_path
+from apexspot.core.licensed import EXPORTS
 
 
 def cmd_sheet(args: argparse.Namespace) -> None:
     """Check a coding sheet (and its frames, if given) without running the pipeline."""
-    from apexspot.datasets import casme2, samm, sources
+    from apexspot.clips import casme2
+    from apexspot.clips import samm
+    from apexspot.clips import sources
 
     reader = casme2.read if args.dataset == "casme2" else samm.read
     verdicts = reader(args.path, args.frames)
@@ -27,8 +29,8 @@ def cmd_sheet(args: argparse.Namespace) -> None:
 
 def cmd_synthetic(args: argparse.Namespace) -> None:
     """Write a synthetic dataset (CASME II layout) to a new folder."""
-    from apexspot import config
-    from apexspot.datasets import synthetic
+    from apexspot.core import config
+    from apexspot.clips import synthetic
 
     out = Path(args.out)
     if out.exists() and any(out.iterdir()):
@@ -45,7 +47,8 @@ def cmd_synthetic(args: argparse.Namespace) -> None:
 def cmd_ablate(args: argparse.Namespace) -> None:
     """Run every variant in params.yaml (or, with --recordings, each interval-spotter setting) as a DVC experiment
     and print the table."""
-    from apexspot import ablation, config
+    from apexspot import ablation
+    from apexspot.core import config
 
     start = time.perf_counter()
     if args.recordings:
@@ -81,8 +84,8 @@ def cmd_spot(args: argparse.Namespace) -> None:
 
 def cmd_export(args: argparse.Namespace) -> None:
     """Write every clip's onset and apex frame and the flow between them, with a labelled index."""
-    from apexspot.config import FlowParams
-    from apexspot.export import export
+    from apexspot.core.config import FlowParams
+    from apexspot.clips.export import export
     from apexspot.spot import load_settings
 
     out = Path(args.out) if args.out else EXPORTS / args.apex
@@ -94,7 +97,7 @@ def cmd_export(args: argparse.Namespace) -> None:
 def cmd_check(args: argparse.Namespace) -> None:
     """Check params.yaml as the stages will read it, before DVC does (DVC expands YAML aliases
     without limit and keeps the last of two equal keys)."""
-    from apexspot import config
+    from apexspot.core import config
 
     p = config.load(args.params)
     print(f"{args.params}: every setting present and valid; variant {p.variant} ({p.selected_variant().kind})")
@@ -112,7 +115,7 @@ def cmd_compare(args: argparse.Namespace) -> None:
     """Print the headline metrics of two metrics/mae.json files side by side (Markdown)."""
     import json
 
-    from apexspot.metrics import compare_table
+    from apexspot.clips.metrics import compare_table
 
     loaded = []
     for path in (args.base, args.new):

@@ -22,14 +22,14 @@ from typing import Any, Iterator
 import cv2
 import numpy as np
 
-from apexspot.config import AlignParams, FlowParams, SpotParams, read_yaml
-from apexspot.errors import ApexspotError
-from apexspot.files import atomic_path
-from apexspot.licensed import EXPORTS, refuse_if_git_would_add
-from apexspot.datasets.recordings import number_ranges
-from apexspot.face import FrameError, read_frame
-from apexspot.frames import BadFrame, count_video_frames, read_video
-from apexspot.spotting import apex_index
+from apexspot.clips.apex import apex_index
+from apexspot.core.config import AlignParams, FlowParams, SpotParams, read_yaml
+from apexspot.core.errors import ApexspotError
+from apexspot.core.face import FrameError, read_frame
+from apexspot.core.files import atomic_path
+from apexspot.core.frames import BadFrame, count_video_frames, read_video
+from apexspot.core.licensed import EXPORTS, refuse_if_git_would_add
+from apexspot.recordings.recording import number_ranges
 
 PLOT_MARK = "apexspot spot"  # the PNG's Software text: a file that says it is ours may be written over
 
@@ -301,15 +301,15 @@ class Followed:
     frames: np.ndarray  # T x S x S uint8
     usable: np.ndarray  # T bool
     unusable: list[dict[str, Any]]
-    features: Any  # the long-recording flow (apexspot.long.preprocess.RecordingFlow)
+    features: Any  # the long-recording flow (apexspot.recordings.preprocess.RecordingFlow)
 
 
 def follow(clip: Window, settings: dict[str, Any], fps: float, keep_frames: bool = True) -> Followed:
     """The face tracked through the window (as the long-recording pipeline does), with MTCNN
     in a child process; raises ApexspotError when no frame has a usable face."""
-    from apexspot.config import RecordingFlowParams, TrackParams
-    from apexspot.face import ForkedDetector
-    from apexspot.long.preprocess import mtcnn_only, process, span_records, video_frames
+    from apexspot.core.config import RecordingFlowParams, TrackParams
+    from apexspot.core.face import ForkedDetector
+    from apexspot.recordings.preprocess import mtcnn_only, process, span_records, video_frames
 
     face = AlignParams.from_params(settings.get("face"), "face")
     recordings = settings.get("recordings") or {}
@@ -344,15 +344,15 @@ def spot(source: str | Path, onset: int | None = None, offset: int | None = None
     files, settings, clip = check(source, onset, offset, models, plot)
     rate, rate_from = frame_rate(clip, fps)
     followed = follow(clip, settings, rate)
-    from apexspot.face import target_landmarks
-    from apexspot.flow import apex_flow, clip_flow, flow_function
+    from apexspot.core.face import target_landmarks
+    from apexspot.core.flow import apex_flow, clip_flow, flow_function
 
     face = AlignParams.from_params(settings.get("face"), "face")
     flow_params = FlowParams.from_params(settings.get("flow"), "flow")
     flow = clip_flow(followed.frames, target_landmarks(face), flow_params, dtype=np.float16)
     # Keras loads here: after the arguments are checked, and after the face detector's child
     # process has forked (it must start without this process's Keras backend).
-    from apexspot.fold import TrainedFold
+    from apexspot.clips.trained import TrainedFold
 
     folds = [TrainedFold.load(f) for f in files]
     scores = np.mean([fold.scores(flow.flow) for fold in folds], axis=0)
@@ -398,16 +398,16 @@ def spot_intervals(source: str | Path, models: str | Path = "recordings/models",
     settings = load_settings(models, required=("face", "recordings"))
     clip = read_window(source, every_number=True)
     rate, rate_from = frame_rate(clip, fps)
-    from apexspot.config import RecordingFlowParams
-    from apexspot.long.preprocess import too_short
+    from apexspot.core.config import RecordingFlowParams
+    from apexspot.recordings.preprocess import too_short
 
     short = too_short(len(clip.numbers), rate, RecordingFlowParams.from_params(
         (settings.get("recordings") or {}).get("flow"), "recordings.flow"))
     if short:
         raise ApexspotError(f"{source}: {short}; no expression can be spotted in it")
     followed = follow(clip, settings, rate, keep_frames=False)
-    from apexspot.long.sequences import Sequence
-    from apexspot.long.spotter import IntervalSpotter, load
+    from apexspot.recordings.sequences import Sequence
+    from apexspot.recordings.spotter import IntervalSpotter, load
 
     f = followed.features
     seq = Sequence(str(source), "", "", rate, np.asarray(clip.numbers), f.positions, f.features, f.valid, f.usable,
@@ -481,7 +481,7 @@ def describe(result: dict[str, Any]) -> str:
 
 
 def unusable_lines(result: dict[str, Any]) -> list[str]:
-    from apexspot.long.preprocess import describe_span
+    from apexspot.recordings.preprocess import describe_span
 
     spans = result.get("unusable") or []
     if not spans:
@@ -500,7 +500,7 @@ def plot(spotted: Spotted, path: str | Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from apexspot.flow import colour_key, to_hsv_image
+    from apexspot.core.flow import colour_key, to_hsv_image
 
     r = spotted.result
     fig, axes = plt.subplots(1, 5, figsize=(17, 3.4), gridspec_kw={"width_ratios": [1, 1, 1, 0.45, 2.2]})

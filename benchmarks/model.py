@@ -18,9 +18,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from apexspot import config  # noqa: E402
-from apexspot.model import build_model, output_sizes  # noqa: E402
-from apexspot.training import device_info  # noqa: E402
+from apexspot.core import config  # noqa: E402
+from apexspot.clips.model import build_model, output_sizes  # noqa: E402
+from apexspot.core.training import device_info  # noqa: E402
 
 PAPER = {"conv1": 37, "pool1": 20, "conv2": 9, "pool2": 4, "conv5": 4, "pool3": 2}
 PROTOCOL_SAMPLES = 5 * 200 * 22_000

@@ -26,9 +26,9 @@ import numpy as np
 import psutil
 import yaml
 
-from apexspot.datasets.manifest import read_manifest
-from apexspot import config
-from apexspot.flow import clip_flow
+from apexspot.clips.manifest import read_manifest
+from apexspot.core import config
+from apexspot.core.flow import clip_flow
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,9 +82,9 @@ def fidelity(method: str) -> tuple[float, float]:
     patch of motion (sd 4 px) at each mouth corner, above an eye and below the other;
     sensor noise sd 1. Averaged over 4 faces x 4 places.
     """
-    from apexspot.datasets import synthetic
-    from apexspot.face import apply_transform, similarity_transform
-    from apexspot.flow import face_mask
+    from apexspot.clips import synthetic
+    from apexspot.core.face import apply_transform, similarity_transform
+    from apexspot.core.flow import face_mask
 
     peaks, rest = [], []
     yy, xx = np.mgrid[0:128, 0:128].astype(np.float32)

@@ -20,10 +20,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from apexspot import config
-from apexspot.datasets import casme_sq, synthetic_recordings
-from apexspot.long.preprocess import preprocess_to_file, worker_setup
-from apexspot.workers import cores, map_clips
+from apexspot.core import config
+from apexspot.core.workers import cores, map_clips
+from apexspot.recordings import casme_sq, synthetic as synthetic_recordings
+from apexspot.recordings.preprocess import preprocess_to_file, worker_setup
 
 
 def main() -> None:

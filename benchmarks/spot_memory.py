@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def write_frames(folder: Path, n: int) -> None:
-    from apexspot.datasets import synthetic
+    from apexspot.clips import synthetic
 
     subjects, clips = synthetic.sample_dataset(1, 1, seed=0)
     still = synthetic.render_clip(subjects[0], clips[0])[0]
@@ -38,9 +38,9 @@ def write_frames(folder: Path, n: int) -> None:
 
 def write_models(folder: Path, variant: str) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from apexspot import config
-    from apexspot.fold import TrainedFold
-    from apexspot.spotters import spotter
+    from apexspot.core import config
+    from apexspot.clips.trained import TrainedFold
+    from apexspot.clips.spotters import spotter
 
     params = config.load(ROOT / "params.yaml")
     folder.mkdir(parents=True)

@@ -23,12 +23,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from apexspot import clipfiles  # noqa: E402
-from apexspot import config  # noqa: E402
-from apexspot.datasets.manifest import Clip  # noqa: E402
-from apexspot.model import build_model  # noqa: E402
-from apexspot.spotters.frame_batches import FlowFrames, FlowFramesInMemory  # noqa: E402
-from apexspot.training import device_info, set_precision  # noqa: E402
+from apexspot.core import arrayfiles  # noqa: E402
+from apexspot.core import config  # noqa: E402
+from apexspot.clips.manifest import Clip  # noqa: E402
+from apexspot.clips.model import build_model  # noqa: E402
+from apexspot.clips.spotters.frame_batches import FlowFrames, FlowFramesInMemory  # noqa: E402
+from apexspot.core.training import device_info, set_precision  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,7 +42,7 @@ def write_clips(root: Path, clips: int, frames: int, size: int) -> list[Clip]:
     for i in range(clips):
         c = Clip(f"bench/s{i}/c{i}", f"b-{i}", "bench", f"c{i}", 0, frames // 2, frames - 1, frames,
                  "", "", "", "", "", "bench", i + 2)
-        clipfiles.save(clipfiles.clip_file(root, c.clip_id),
+        arrayfiles.save(arrayfiles.clip_file(root, c.clip_id),
                        flow=rng.normal(size=(frames, size, size, 3)).astype(np.float16))
         out.append(c)
     return out

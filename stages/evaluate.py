@@ -4,17 +4,18 @@ fold), metrics/*.csv (per clip, per fold, per dataset, per emotion; DVC plots), 
 import numpy as np
 import pandas as pd
 
-from apexspot import clipfiles, config, plots
-from apexspot.console import progress
-from apexspot.datasets.manifest import read_manifest
-from apexspot.errors import ApexspotError, run_stage
-from apexspot.evaluation import PREDICTORS, predict_clip, score_rows
-from apexspot.files import fresh_dir, write_csv, write_json
-from apexspot.fold import TrainedFold
-from apexspot.folds import read_folds
-from apexspot.metrics import RESAMPLES, fold_metrics, group_table, report
-from apexspot.model import attention_mask, has_attention
-from apexspot.spotters.clip.prior import ApexPrior
+from apexspot.clips import plots
+from apexspot.clips.evaluation import PREDICTORS, predict_clip, score_rows
+from apexspot.clips.manifest import read_manifest
+from apexspot.clips.metrics import RESAMPLES, fold_metrics, group_table, report
+from apexspot.clips.model import attention_mask, has_attention
+from apexspot.clips.spotters.clip.prior import ApexPrior
+from apexspot.clips.trained import TrainedFold
+from apexspot.core import arrayfiles, config
+from apexspot.core.console import progress
+from apexspot.core.errors import ApexspotError, run_stage
+from apexspot.core.files import fresh_dir, write_csv, write_json
+from apexspot.core.folds import read_folds
 
 
 def main() -> None:
@@ -31,8 +32,8 @@ def main() -> None:
         prior = ApexPrior.fit([clips[i] for other in folds if other is not fold for i in other["clips"]])
         for clip_id in fold["clips"]:
             clip = clips[clip_id]
-            flow = clipfiles.load(clipfiles.clip_file("data/flow", clip_id))
-            aligned = clipfiles.load(clipfiles.clip_file("data/aligned", clip_id))
+            flow = arrayfiles.load(arrayfiles.clip_file("data/flow", clip_id))
+            aligned = arrayfiles.load(arrayfiles.clip_file("data/aligned", clip_id))
             scores = models[k].scores(flow["flow"])
             rows.append(predict_clip(clip, k, scores, flow, aligned, method, window, prior, params.flow))
             curves += score_rows(clip, scores)
@@ -59,8 +60,8 @@ def main() -> None:
     if has_attention(models[0].model):
         items = []
         for label, clip_id in plots.pick_clips(predictions):
-            clip, aligned = clips[clip_id], clipfiles.load(clipfiles.clip_file("data/aligned", clip_id))
-            flow = clipfiles.load(clipfiles.clip_file("data/flow", clip_id))["flow"]
+            clip, aligned = clips[clip_id], arrayfiles.load(arrayfiles.clip_file("data/aligned", clip_id))
+            flow = arrayfiles.load(arrayfiles.clip_file("data/flow", clip_id))["flow"]
             at = clip.apex - clip.onset
             mask = attention_mask(models[int(fold_of[clip_id])].model, flow[at:at + 1].astype(np.float32))
             items.append((f"{label}: {clip_id}\napex frame {clip.apex}", aligned["frames"][at], mask))

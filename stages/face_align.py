@@ -2,13 +2,13 @@
 
 from collections import Counter
 
-from apexspot import config
-from apexspot.datasets.manifest import read_manifest
-from apexspot.errors import ApexspotError, run_stage
-from apexspot.face import align_to_file, detector_state
-from apexspot.files import fresh_dir, write_json
-from apexspot.records import split, stage_record, stage_report
-from apexspot.workers import map_clips
+from apexspot.clips.manifest import read_manifest
+from apexspot.clips.records import split, stage_record, stage_report
+from apexspot.core import config
+from apexspot.core.errors import ApexspotError, run_stage
+from apexspot.core.face import align_to_file, detector_state
+from apexspot.core.files import fresh_dir, write_json
+from apexspot.core.workers import map_clips
 
 
 def main() -> None:

@@ -2,13 +2,13 @@
 
 from pathlib import Path
 
-from apexspot import config
-from apexspot.datasets.manifest import read_manifest
-from apexspot.errors import ApexspotError, run_stage
-from apexspot.files import fresh_dir, write_json
-from apexspot.flow import flow_state, flow_to_file, preview_clips
-from apexspot.records import split, stage_record, stage_report, surviving
-from apexspot.workers import map_clips
+from apexspot.clips.manifest import read_manifest
+from apexspot.clips.records import split, stage_record, stage_report, surviving
+from apexspot.core import config
+from apexspot.core.errors import ApexspotError, run_stage
+from apexspot.core.files import fresh_dir, write_json
+from apexspot.core.flow import flow_state, flow_to_file, preview_clips
+from apexspot.core.workers import map_clips
 
 
 def main() -> None:

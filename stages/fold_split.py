@@ -2,12 +2,12 @@
 
 from collections import Counter
 
-from apexspot import config
-from apexspot.datasets.manifest import read_manifest
-from apexspot.errors import run_stage
-from apexspot.files import write_json
-from apexspot.folds import fold_table, folds_document, make_folds
-from apexspot.records import surviving
+from apexspot.clips.manifest import read_manifest
+from apexspot.clips.records import surviving
+from apexspot.core import config
+from apexspot.core.errors import run_stage
+from apexspot.core.files import write_json
+from apexspot.core.folds import fold_table, folds_document, make_folds
 
 
 def main() -> None:

@@ -1,10 +1,10 @@
 """DVC stage ingest: (synthetic data), sheets + frames -> data/manifest.csv, data/ingest_report.json."""
 
-from apexspot import config
-from apexspot.datasets import sources, synthetic
-from apexspot.datasets.manifest import to_frame
-from apexspot.errors import ApexspotError, run_stage
-from apexspot.files import fresh_dir, write_csv, write_json
+from apexspot.clips import sources, synthetic
+from apexspot.clips.manifest import to_frame
+from apexspot.core import config
+from apexspot.core.errors import ApexspotError, run_stage
+from apexspot.core.files import fresh_dir, write_csv, write_json
 
 
 def main() -> None:

@@ -7,14 +7,15 @@ import pandas as pd
 import yaml
 from dvclive import Live
 
-from apexspot import config
-from apexspot.datasets.manifest import read_manifest
-from apexspot.errors import run_stage
-from apexspot.files import fresh_dir, write_csv, write_json
-from apexspot.fold import TrainedFold
-from apexspot.folds import read_folds
-from apexspot.spotters import spotter
-from apexspot.training import device_info, live_callback, live_summary, loss_table, make_deterministic, set_precision
+from apexspot.clips.manifest import read_manifest
+from apexspot.clips.spotters import spotter
+from apexspot.clips.trained import TrainedFold
+from apexspot.core import config
+from apexspot.core.errors import run_stage
+from apexspot.core.files import fresh_dir, write_csv, write_json
+from apexspot.core.folds import read_folds
+from apexspot.core.training import (device_info, live_callback, live_summary,
+                                    loss_table, make_deterministic, set_precision)
 
 
 def main() -> None:

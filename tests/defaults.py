@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from apexspot import config
+from apexspot.core import config
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS = config.load(ROOT / "params.yaml")

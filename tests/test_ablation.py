@@ -37,7 +37,7 @@ def test_results_are_read_from_the_commit_the_queue_was_made_on(monkeypatch) -> 
     import pytest
 
     from apexspot import ablation
-    from apexspot.errors import ApexspotError
+    from apexspot.core.errors import ApexspotError
 
     asked = []
     heads = iter(["queued-on", "committed-later"])

@@ -19,15 +19,14 @@ from defaults import PARAMS
 from project import ENV, ROOT
 from test_recording_readers import by_row, casme_sq_dataset, frames, samm_lv_dataset
 
-from apexspot.datasets import casme_sq, samm_lv
-from apexspot.datasets import synthetic_recordings as sr
-from apexspot.errors import ApexspotError, SheetError
-from apexspot.face import FaceDetector
-from apexspot.folds import FoldError, make_folds
-from apexspot.frames import BadFrame
-from apexspot.long.preprocess import folder_frames, mtcnn_only, process, span_records
-from apexspot.long.sequences import Sequence
-from apexspot.long.spotter import IntervalSpotter
+from apexspot.core.errors import ApexspotError, SheetError
+from apexspot.core.face import FaceDetector
+from apexspot.core.folds import FoldError, make_folds
+from apexspot.core.frames import BadFrame
+from apexspot.recordings import casme_sq, samm_lv, synthetic as sr
+from apexspot.recordings.preprocess import folder_frames, mtcnn_only, process, span_records
+from apexspot.recordings.sequences import Sequence
+from apexspot.recordings.spotter import IntervalSpotter
 from apexspot.spot import check_plot_path, our_plot, read_window
 
 
@@ -124,7 +123,7 @@ def test_an_empty_coding_sheet_stops_ingest(tmp_path: Path) -> None:
 
 
 def test_a_sheet_whose_every_row_is_skipped_stops_ingest_with_the_reasons(tmp_path: Path) -> None:
-    from apexspot.long import sources
+    from apexspot.recordings import sources
 
     raw = tmp_path / "raw"
     book, rawpic = casme_sq_dataset(raw)
@@ -338,8 +337,8 @@ def test_short_clip_models_in_interval_mode_say_what_to_give(tmp_path: Path) -> 
 
 
 def test_a_recording_no_longer_than_the_reference_is_skipped_by_preprocess(tmp_path: Path) -> None:
-    from apexspot.datasets.recordings import recording_from_folder
-    from apexspot.long.preprocess import preprocess_to_file
+    from apexspot.recordings.recording import recording_from_folder
+    from apexspot.recordings.preprocess import preprocess_to_file
 
     frames(tmp_path / "006_1", "006_1_{:04d}.jpg", 40)  # 0.2 s at 200 fps: no frame has one 0.2 s before it
     rec = recording_from_folder(tmp_path / "006_1", "samm_lv", "samm_lv-006", "006_1", 200.0)

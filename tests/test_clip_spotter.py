@@ -7,14 +7,14 @@ import pytest
 
 from defaults import CHANNELS, clip_variant, train_params
 
-from apexspot import clipfiles
-from apexspot.datasets.manifest import Clip
-from apexspot.fold import TrainedFold
-from apexspot.folds import make_folds
-from apexspot.spotters import spotter
-from apexspot.spotters.clip.batches import PAD_TO, ClipBatches, mirror, pooled, stretch
-from apexspot.spotters.clip.network import apex_loss, intensity_loss
-from apexspot.spotters.clip.prior import ApexPrior
+from apexspot.clips.manifest import Clip
+from apexspot.clips.spotters import spotter
+from apexspot.clips.spotters.clip.batches import ClipBatches, PAD_TO, mirror, pooled, stretch
+from apexspot.clips.spotters.clip.network import apex_loss, intensity_loss
+from apexspot.clips.spotters.clip.prior import ApexPrior
+from apexspot.clips.trained import TrainedFold
+from apexspot.core import arrayfiles
+from apexspot.core.folds import make_folds
 
 
 def clip(i: int, onset: int, apex: int, offset: int, subject: str = "s1") -> Clip:
@@ -60,7 +60,7 @@ def flow_root(tmp_path):
         c = clip(i, onset, apex, offset, subject=f"s{i}")
         flow = rng.normal(0, 0.1, (c.n_frames, 75, 75, 3)).astype(np.float16)
         flow[apex - onset, 30:40, 30:40] += 2.0
-        clipfiles.save(clipfiles.clip_file(tmp_path, c.clip_id), flow=flow)
+        arrayfiles.save(arrayfiles.clip_file(tmp_path, c.clip_id), flow=flow)
         clips.append(c)
     return tmp_path, clips
 
@@ -98,7 +98,7 @@ def test_clip_model_builds_trains_a_step_and_gives_a_posterior(flow_root, intens
     assert np.isfinite(history.history["loss"][0]) and "val_loss" in history.history
     assert len(model.outputs) == (2 if intensity_weight else 1)
     assert s.prior == ApexPrior.fit(clips)  # fitted on the clips it trained on
-    flow = clipfiles.load(clipfiles.clip_file(root, clips[3].clip_id))["flow"]
+    flow = arrayfiles.load(arrayfiles.clip_file(root, clips[3].clip_id))["flow"]
     p = s.score(model, flow)
     assert p.shape == (clips[3].n_frames,) and p.sum() == pytest.approx(1.0) and np.all(p >= 0)
     TrainedFold(model, s).save(root / "fold_0.keras")  # the trained, compiled model saves and loads back
@@ -148,7 +148,7 @@ def test_batch_lengths_never_contradict_the_shape_keras_read_first(tmp_path) -> 
     clips = []
     for i, frames in enumerate([31, 33, 33, 33, 33]):
         c = clip(i, 0, frames // 2, frames - 1, subject=f"s{i}")
-        clipfiles.save(clipfiles.clip_file(tmp_path, c.clip_id), flow=np.zeros((c.n_frames, 75, 75, 3), np.float16))
+        arrayfiles.save(arrayfiles.clip_file(tmp_path, c.clip_id), flow=np.zeros((c.n_frames, 75, 75, 3), np.float16))
         clips.append(c)
     batches = ClipBatches(clips, tmp_path, None, clip_variant(), 2, CHANNELS, shuffle=True,
                           seed=1)

@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 
-from apexspot import console
+from apexspot.core import console
 
 
 def test_progress_in_a_log_file_is_whole_lines(monkeypatch) -> None:
@@ -49,7 +49,7 @@ def test_importing_apexspot_first_silences_tensorflow_start_up() -> None:
 def test_the_attention_probe_is_called_as_the_model_is(recwarn) -> None:
     from defaults import frame_variant
 
-    from apexspot.model import attention_mask, build_model
+    from apexspot.clips.model import attention_mask, build_model
 
     model = build_model(frame_variant(convs=3, norm="none", attention=True))
     mask = attention_mask(model, np.zeros((1, 75, 75, 3), np.float32))

@@ -11,9 +11,9 @@ import pytest
 
 from defaults import PARAMS
 
-from apexspot import clipfiles
-from apexspot.errors import ApexspotError
-from apexspot.export import export
+from apexspot.clips.export import export
+from apexspot.core import arrayfiles
+from apexspot.core.errors import ApexspotError
 
 
 def textured(shift: int) -> np.ndarray:
@@ -28,10 +28,10 @@ def run(tmp_path: Path) -> Path:
     """A finished run in miniature: aligned frames, flow files with head motion, predictions."""
     clip_id = "casme2/sub01/EP02_01f"
     frames = np.stack([textured(0), textured(1), textured(3), textured(1)])  # onset 46, true apex 48
-    clipfiles.save(clipfiles.clip_file(tmp_path / "data/aligned", clip_id), frames=frames,
+    arrayfiles.save(arrayfiles.clip_file(tmp_path / "data/aligned", clip_id), frames=frames,
                    frame_numbers=np.arange(46, 50))
     head = np.repeat(np.array([[[1, 0, 0], [0, 1, 0]]], np.float32), 4, 0)
-    clipfiles.save(clipfiles.clip_file(tmp_path / "data/flow", clip_id), head=head)
+    arrayfiles.save(arrayfiles.clip_file(tmp_path / "data/flow", clip_id), head=head)
     pd.DataFrame([{"clip_id": clip_id, "subject": "01", "identity": "01", "dataset": "casme2", "fold": 0,
                    "onset": 46, "offset": 49, "apex": 48, "emotion": "happiness", "action_units": "12",
                    "objective_class": "1", "model": 47, "centre": 47, "error": 1}]).to_csv(
@@ -88,7 +88,7 @@ def test_export_refuses_and_leaves_nothing_half_written(tmp_path: Path, case: st
 
 @pytest.mark.parametrize("folder", [False, True])
 def test_an_interrupted_cli_write_leaves_neither_output_nor_temporary(tmp_path: Path, folder: bool) -> None:
-    from apexspot.files import atomic_path
+    from apexspot.core.files import atomic_path
 
     target = tmp_path / ("out" if folder else "plot.png")
     with pytest.raises(RuntimeError):

@@ -13,11 +13,11 @@ import pytest
 
 from defaults import PARAMS
 
-from apexspot.datasets import synthetic
-from apexspot.datasets.manifest import Clip
-from apexspot.face import (FaceDetector, align_to_file, apply_transform, for_reduced,
+from apexspot.clips import synthetic
+from apexspot.clips.manifest import Clip
+from apexspot.core.face import (FaceDetector, align_to_file, apply_transform, for_reduced,
                            similarity_transform, target_landmarks)
-from apexspot.workers import _init
+from apexspot.core.workers import _init
 
 
 @pytest.fixture(scope="module")
@@ -132,8 +132,8 @@ def test_landmarks_do_not_depend_on_the_cpus_vector_instructions_or_threads(tmp_
     between machines. The detector pins both; a machine's settings must not reach it."""
     code = (
         "import numpy as np, sys\n"
-        "from apexspot.datasets import synthetic\n"
-        "from apexspot.face import FaceDetector\n"
+        "from apexspot.clips import synthetic\n"
+        "from apexspot.core.face import FaceDetector\n"
         "canvas, _ = synthetic.subject_canvas(synthetic.sample_subject(1, np.random.default_rng(1)))\n"
         "found = FaceDetector().detect(canvas.astype(np.uint8), views=4)\n"
         "sys.stdout.write(found.landmarks.tobytes().hex())\n")

@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 from defaults import CHANNELS, clip_variant, frame_variant
 
-from apexspot import clipfiles, config
-from apexspot.errors import ApexspotError, ParamsError, SheetError, run_stage
-from apexspot.face import FrameError, read_frame
-from apexspot.fold import TrainedFold
+from apexspot.clips.spotters import spotter
+from apexspot.clips.trained import TrainedFold
+from apexspot.core import arrayfiles, config
+from apexspot.core.errors import ApexspotError, ParamsError, SheetError, run_stage
+from apexspot.core.face import FrameError, read_frame
 from apexspot.spot import check_plot_path, read_window
-from apexspot.spotters import spotter
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -133,7 +133,7 @@ def test_a_sheet_with_an_entity_bomb_or_external_entity_is_one_line(tmp_path: Pa
 
     from conftest import casme_sheet
 
-    from apexspot.datasets import casme2
+    from apexspot.clips import casme2
 
     plain = casme_sheet(tmp_path / "plain.xlsx", [(1, "EP02_01f", 46, 59, 86)])
     hostile = tmp_path / "hostile.xlsx"
@@ -157,15 +157,15 @@ def test_a_failed_write_leaves_no_truncated_clip_file(tmp_path: Path, monkeypatc
 
     monkeypatch.setattr(np, "savez", half_then_full)
     with pytest.raises(OSError):
-        clipfiles.save(tmp_path / "flow" / "c.npz", flow=np.zeros(3))
+        arrayfiles.save(tmp_path / "flow" / "c.npz", flow=np.zeros(3))
     assert list((tmp_path / "flow").iterdir()) == []
 
 
 def test_a_file_size_limit_hit_by_a_stage_is_one_line_and_no_truncated_file(tmp_path: Path) -> None:
     code = ("import resource, numpy as np\n"
-            "from apexspot import clipfiles\nfrom apexspot.errors import run_stage\n"
+            "from apexspot.core import arrayfiles\nfrom apexspot.core.errors import run_stage\n"
             "resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))\n"
-            "run_stage('flow', lambda: clipfiles.save(__import__('pathlib').Path('out/c.npz'), flow=np.zeros(50000)))\n")
+            "run_stage('flow', lambda: arrayfiles.save(__import__('pathlib').Path('out/c.npz'), flow=np.zeros(50000)))\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env=ENV)
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert done.stderr.strip().startswith("flow: error: ") and "File too large" in done.stderr

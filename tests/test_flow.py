@@ -10,14 +10,14 @@ import pytest
 
 from defaults import PARAMS
 
-from apexspot import clipfiles
-from apexspot.datasets import synthetic
-from apexspot.datasets.manifest import Clip
-from apexspot.face import apply_transform, similarity_transform
-from apexspot.errors import ParamsError
-from apexspot.config import FlowParams
-from apexspot.flow import clip_flow, flow_state, flow_to_file
-from apexspot.workers import _init
+from apexspot.clips import synthetic
+from apexspot.clips.manifest import Clip
+from apexspot.core import arrayfiles
+from apexspot.core.config import FlowParams
+from apexspot.core.errors import ParamsError
+from apexspot.core.face import apply_transform, similarity_transform
+from apexspot.core.flow import clip_flow, flow_state, flow_to_file
+from apexspot.core.workers import _init
 
 T, PEAK = 21, 12
 
@@ -83,13 +83,13 @@ def test_flow_file_and_preview(tmp_path: Path, still) -> None:
     grey, matrix, marks = still
     frames = np.stack([cv2.warpAffine(grey, matrix, (128, 128))] * 5)
     clip = Clip("test/sub01/EP01", "test-01", "test", "EP01", 10, 12, 14, 5, "", "", "", "", "", "s.xlsx", 2)
-    clipfiles.save(clipfiles.clip_file(tmp_path / "aligned", clip.clip_id), frames=frames,
+    arrayfiles.save(arrayfiles.clip_file(tmp_path / "aligned", clip.clip_id), frames=frames,
                    aligned_landmarks=marks.astype(np.float32), frame_numbers=np.arange(10, 15, dtype=np.int32))
     p = PARAMS.flow.replace(channels=["u", "v", "magnitude", "strain"])
     _init(flow_state, (p.method,))
     result = flow_to_file((clip, tmp_path / "aligned", tmp_path / "flow", tmp_path / "preview", p))
     assert result == {"clip_id": clip.clip_id, "frames": 5}
-    data = clipfiles.load(tmp_path / "flow" / "test" / "sub01" / "EP01.npz")
+    data = arrayfiles.load(tmp_path / "flow" / "test" / "sub01" / "EP01.npz")
     assert data["flow"].shape == (5, 75, 75, 4) and data["flow"].dtype == np.float16
     assert data["channels"].tolist() == ["u", "v", "magnitude", "strain"] and float(data["scale"]) == 4.0
     assert data["frame_numbers"].tolist() == [10, 11, 12, 13, 14] and "times 4.0" in str(data["normalisation"])
@@ -101,7 +101,7 @@ def test_flow_file_and_preview(tmp_path: Path, still) -> None:
 
 
 def test_previews_come_from_different_subjects() -> None:
-    from apexspot.flow import preview_clips
+    from apexspot.core.flow import preview_clips
 
     clips = [Clip(f"d/sub{s}/EP{n}", f"d-{s}", "d", f"EP{n}", 1, 2, 3, 3, "", "", "", "", "", "s.xlsx", 2)
              for n, s in enumerate((1, 1, 1, 2, 3))]
@@ -125,7 +125,7 @@ def test_bad_params_are_refused() -> None:
 
 @pytest.mark.parametrize("remove_global,ending", [(True, "; head motion removed"), (False, "; head motion kept")])
 def test_the_stored_normalisation_note_says_what_a_value_means(remove_global: bool, ending: str) -> None:
-    from apexspot.flow import normalisation_note
+    from apexspot.core.flow import normalisation_note
 
     note = normalisation_note(PARAMS.flow.replace(remove_global=remove_global, size=75, scale=4.0))
     assert note == "displacement in pixels of the 75x75 grid, times 4.0" + ending

@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
-from apexspot.datasets.manifest import Clip
-from apexspot.folds import FoldError, folds_document, make_folds
+from apexspot.clips.manifest import Clip
+from apexspot.core.folds import FoldError, folds_document, make_folds
 
 
 def clip(dataset: str, subject: int, n: int) -> Clip:

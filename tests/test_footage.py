@@ -17,7 +17,7 @@ import yaml
 from defaults import PARAMS
 from project import ENV, ROOT
 
-from apexspot.long.megc import Span, counts_as_hit, overlap
+from apexspot.recordings.megc import Span, counts_as_hit, overlap
 
 FOOTAGE = ROOT.parent / "shared" / "footage"
 ANNOTATION = yaml.safe_load((Path(__file__).parent / "data" / "footage.yaml").read_text())
@@ -31,8 +31,8 @@ def frames_of(ranges: list[list[int]]) -> set[int]:
 
 
 def followed(name: str):
-    from apexspot.face import FaceDetector
-    from apexspot.long.preprocess import mtcnn_only, process, video_frames
+    from apexspot.core.face import FaceDetector
+    from apexspot.recordings.preprocess import mtcnn_only, process, video_frames
 
     video = cv2.VideoCapture(str(FOOTAGE / name))
     fps = video.get(cv2.CAP_PROP_FPS)

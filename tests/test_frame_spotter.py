@@ -11,12 +11,12 @@ from dvclive import Live
 
 from defaults import CHANNELS, PARAMS, frame_variant, train_params
 
-from apexspot import clipfiles
-from apexspot.datasets.manifest import Clip
-from apexspot.labels import continuous_labels
-from apexspot.spotters import frame_batches, spotter
-from apexspot.spotters.frame_batches import FlowFrames, FlowFramesInMemory
-from apexspot.training import live_callback, make_deterministic
+from apexspot.clips.labels import continuous_labels
+from apexspot.clips.manifest import Clip
+from apexspot.clips.spotters import frame_batches, spotter
+from apexspot.clips.spotters.frame_batches import FlowFrames, FlowFramesInMemory
+from apexspot.core import arrayfiles
+from apexspot.core.training import live_callback, make_deterministic
 
 
 def fake_clips(root: Path, n: int = 6, frames: int = 12) -> list[Clip]:
@@ -28,7 +28,7 @@ def fake_clips(root: Path, n: int = 6, frames: int = 12) -> list[Clip]:
         flow = rng.normal(size=(frames, 75, 75, 3)).astype(np.float16)
         flow[:, 0, 0, 0] = i  # which clip
         flow[:, 0, 1, 0] = np.arange(frames)  # which frame
-        clipfiles.save(clipfiles.clip_file(root, c.clip_id), flow=flow)
+        arrayfiles.save(arrayfiles.clip_file(root, c.clip_id), flow=flow)
         clips.append(c)
     return clips
 
@@ -76,7 +76,7 @@ def test_same_seed_same_losses_and_weights(tmp_path: Path) -> None:
 def test_batchnorm_recalibration_sets_population_statistics(tmp_path: Path) -> None:
     import keras
 
-    from apexspot.spotters.frame import recalibrate_batchnorm
+    from apexspot.clips.spotters.frame import recalibrate_batchnorm
 
     clips = fake_clips(tmp_path, n=2)
     ds = FlowFrames(clips, tmp_path, batch_size=6, shuffle=False)

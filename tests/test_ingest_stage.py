@@ -12,7 +12,7 @@ import yaml
 from conftest import casme_frames, casme_sheet
 from project import ROOT, TINY, Project
 
-from apexspot.datasets.manifest import MANIFEST_COLUMNS, read_manifest
+from apexspot.clips.manifest import MANIFEST_COLUMNS, read_manifest
 
 
 def test_dvc_repro_ingest_then_noop(tmp_path: Path) -> None:

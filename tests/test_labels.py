@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from apexspot.labels import continuous_labels
+from apexspot.clips.labels import continuous_labels
 
 
 @pytest.mark.parametrize("shape", ["linear", "exponential"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from apexspot.long.megc import Counts, Span, bootstrap, counts_as_hit, match, pooled, score_recording
+from apexspot.recordings.megc import Counts, Span, bootstrap, counts_as_hit, match, pooled, score_recording
 
 
 def test_iou_of_exactly_one_half_counts_and_just_below_does_not() -> None:

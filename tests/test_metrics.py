@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from apexspot.metrics import cluster_bootstrap, paired_difference, report
+from apexspot.clips.metrics import cluster_bootstrap, paired_difference, report
 
 
 def table(rng: np.random.Generator, subjects: int = 12, clips: int = 5, model_gain: float = 0.0) -> pd.DataFrame:
@@ -54,7 +54,7 @@ def test_fixed_seed_gives_the_same_interval(rng: np.random.Generator) -> None:
 
 
 def test_compare_table_reads_a_base_kept_before_the_keys_were_renamed() -> None:
-    from apexspot.metrics import compare_table
+    from apexspot.clips.metrics import compare_table
 
     old = {"clips": 150, "model": {"mae": 5.04, "mae_ci_low": 4.26, "mae_ci_high": 5.97},
            "centre": {"mae": 9.1}, "model_minus_centre": {"mean": -4.06, "ci_low": -4.9, "ci_high": -3.25}}

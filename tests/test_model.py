@@ -10,9 +10,9 @@ import pytest
 
 from defaults import frame_variant
 
-from apexspot.errors import ParamsError
-from apexspot.fold import load_model
-from apexspot.model import LocalResponseNormalization, build_model, output_sizes
+from apexspot.clips.model import LocalResponseNormalization, build_model, output_sizes
+from apexspot.clips.trained import load_model
+from apexspot.core.errors import ParamsError
 
 TABLE3 = {"conv1": (37, 37, 96), "pool1": (19, 19, 96), "conv2": (9, 9, 256), "pool2": (4, 4, 256),
           "pool3": (2, 2, 512), "fc1": (128,), "fc2": (128,), "score": (1,)}
@@ -78,7 +78,7 @@ def test_bad_variant_is_refused() -> None:
 
 
 def test_mixed_precision_computes_in_float16_and_scores_in_float32() -> None:
-    from apexspot.training import set_precision
+    from apexspot.core.training import set_precision
 
     try:
         assert set_precision(True) == "mixed_float16"

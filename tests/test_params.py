@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from apexspot import config
-from apexspot.errors import ParamsError
+from apexspot.core import config
+from apexspot.core.errors import ParamsError
 
 ROOT = Path(__file__).resolve().parents[1]
 

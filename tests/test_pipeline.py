@@ -20,7 +20,7 @@ import pytest
 import yaml
 from project import ENV, ROOT, TINY, Project
 
-from apexspot import clipfiles
+from apexspot.core import arrayfiles
 
 
 def ran(output: str) -> set[str]:
@@ -60,9 +60,9 @@ def test_repro_runs_every_stage(project: Project) -> None:
     assert len(record["clips"]) == 2 and record["skipped"] == []
     for clip in ("synthetic/sub01", "synthetic/sub02"):
         [aligned] = (project.path / "data/aligned" / clip).glob("*.npz")
-        frames = clipfiles.load(aligned)["frames"]
+        frames = arrayfiles.load(aligned)["frames"]
         assert frames.shape[1:] == (128, 128) and frames.dtype == np.uint8
-        flow = clipfiles.load(project.path / "data/flow" / clip / aligned.name)["flow"]
+        flow = arrayfiles.load(project.path / "data/flow" / clip / aligned.name)["flow"]
         assert flow.shape == (len(frames), 75, 75, 3) and flow.dtype == np.float16
         assert np.all(flow[0] == 0) and np.abs(flow[1:]).max() > 0
     assert len(list((project.path / "data/flow_preview").glob("*.png"))) == 2

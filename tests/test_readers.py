@@ -9,9 +9,9 @@ from conftest import casme_frames, casme_sheet, samm_frames, samm_sheet, write_x
 
 from defaults import data_params
 
-from apexspot.datasets import casme2, samm, sources
-from apexspot.datasets.manifest import frame_number, unsafe_component
-from apexspot.errors import DefectError, SheetError
+from apexspot.clips import casme2, samm, sources
+from apexspot.clips.manifest import frame_number, unsafe_component
+from apexspot.core.errors import DefectError, SheetError
 
 
 def reasons(verdicts) -> dict[str, str]:

@@ -12,7 +12,7 @@ import cv2
 import pytest
 from project import ROOT, TINY, Project
 
-from apexspot.datasets import synthetic
+from apexspot.clips import synthetic
 
 # The README's commands for adding CASME II, in its order (the test checks they are there).
 ADD = [

@@ -17,8 +17,8 @@ from conftest import write_xlsx
 from defaults import PARAMS
 from project import ENV, ROOT
 
-from apexspot.datasets import casme_sq, samm_lv
-from apexspot.datasets.recordings import sheet_frame
+from apexspot.recordings import casme_sq, samm_lv
+from apexspot.recordings.recording import sheet_frame
 
 
 def frames(folder: Path, name: str, count: int) -> None:

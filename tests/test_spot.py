@@ -15,12 +15,11 @@ import yaml
 
 from defaults import CHANNELS, PARAMS, frame_variant
 
-from apexspot.datasets import synthetic
-from apexspot.fold import TrainedFold
-from apexspot.errors import ApexspotError
-from apexspot.frames import BadFrame
+from apexspot.clips import synthetic
+from apexspot.clips.spotters import spotter
+from apexspot.clips.trained import TrainedFold
+from apexspot.core.frames import BadFrame
 from apexspot.spot import frame_files, read_window
-from apexspot.spotters import spotter
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,8 @@ import pytest
 
 from project import ENV
 
-from apexspot.datasets import synthetic_recordings as sr
-from apexspot.long.megc import Span, counts_as_hit
+from apexspot.recordings import synthetic as sr
+from apexspot.recordings.megc import Span, counts_as_hit
 
 
 def spot(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -86,7 +86,7 @@ def test_a_trained_spotter_record_is_checked(interval_models: Path, tmp_path: Pa
     record = json.loads((interval_models / "fold_0.json").read_text())
     (tmp_path / "fold_0.keras").write_bytes((interval_models / "fold_0.keras").read_bytes())
     (tmp_path / "fold_0.json").write_text(json.dumps(record | {"thresholds": {"micro": float("nan"), "macro": 0.5}}))
-    from apexspot.long.spotter import load
+    from apexspot.recordings.spotter import load
 
     with pytest.raises(Exception, match="thresholds must give a number for micro and macro"):
         load(tmp_path / "fold_0.keras")

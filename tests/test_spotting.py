@@ -8,12 +8,11 @@ import pytest
 
 from defaults import PARAMS
 
-from apexspot import baselines
-from apexspot.datasets import synthetic
-from apexspot.face import apply_transform, similarity_transform
-from apexspot.flow import clip_flow
-from apexspot.metrics import group_table, report, summary
-from apexspot.spotting import apex_index
+from apexspot.clips import baselines, synthetic
+from apexspot.clips.apex import apex_index
+from apexspot.clips.metrics import group_table, report, summary
+from apexspot.core.face import apply_transform, similarity_transform
+from apexspot.core.flow import clip_flow
 
 
 def test_argmax_and_ties() -> None:

@@ -5,7 +5,9 @@ only on their weights, a killed stage leaves no worker, a stage says which input
 from __future__ import annotations
 
 import ast
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -39,7 +41,9 @@ def imported_modules(script: Path) -> set[str]:
                 if name.startswith("apexspot") and path.exists() and str(path) not in seen:
                     seen.add(str(path))
                     todo.append(path)
-    return {str(Path(p).relative_to(ROOT)) for p in seen}
+    found = {str(Path(p).relative_to(ROOT)) for p in seen}
+    # importing apexspot.core.config runs apexspot/__init__.py and apexspot/core/__init__.py first
+    return found | {str(Path(*Path(m).parts[:i]) / "__init__.py") for m in found for i in range(1, len(Path(m).parts) - 1)}
 
 
 @pytest.mark.parametrize("pipeline,stage", [("", s) for s in ("ingest", "face-align", "flow", "fold-split", "train",
@@ -49,7 +53,7 @@ def test_dvc_yaml_declares_every_module_a_stage_runs(pipeline: str, stage: str) 
     deps = yaml.safe_load((ROOT / pipeline / "dvc.yaml").read_text())["stages"][stage]["deps"]
     script = ROOT / "stages" / pipeline / f"{stage.replace('-', '_')}.py"
     missing = [m for m in imported_modules(script)
-               if m != "apexspot/datasets/__init__.py" and not any(m == d or m.startswith(d + "/") for d in deps)]
+               if m != "apexspot/clips/__init__.py" and not any(m == d or m.startswith(d + "/") for d in deps)]
     assert str(script.relative_to(ROOT)) in deps and not missing, missing
     # and no module it does not run: editing a baseline must not retrain every fold
     stale = [d for d in deps if d.startswith("apexspot/")
@@ -60,7 +64,7 @@ def test_dvc_yaml_declares_every_module_a_stage_runs(pipeline: str, stage: str) 
 def test_a_saved_model_depends_only_on_its_weights(tmp_path: Path) -> None:
     import keras
 
-    from apexspot.fold import save_model
+    from apexspot.clips.trained import save_model
 
     inputs = keras.Input((4,))
     model = keras.Model(inputs, keras.layers.Dense(2)(inputs))
@@ -79,7 +83,7 @@ def test_killing_a_stage_leaves_no_worker_running(tmp_path: Path) -> None:
     script = tmp_path / "stage.py"
     script.write_text(textwrap.dedent("""
         import os, time, sys
-        from apexspot.workers import map_clips
+        from apexspot.core.workers import map_clips
         def work(job):
             print("worker", os.getpid(), flush=True)
             time.sleep(60)
@@ -137,8 +141,8 @@ def test_a_stage_run_before_its_inputs_exist_says_which(tmp_path: Path, stage: s
 
 
 def test_fold_split_splits_only_clips_that_reached_flow_and_says_why_others_did_not(tmp_path: Path) -> None:
-    from apexspot.datasets.manifest import Clip, Skipped, to_frame
-    from apexspot.files import write_json
+    from apexspot.clips.manifest import Clip, Skipped, to_frame
+    from apexspot.core.files import write_json
 
     clips = [Clip(f"casme2/sub0{i}/EP0{i}", f"casme2-0{i}", "casme2", f"EP0{i}", 10, 15, 30, 21, "f", "img{frame}.jpg",
                   "", "", "", "s.xlsx", i + 1) for i in range(1, 5)]
@@ -156,3 +160,26 @@ def test_fold_split_splits_only_clips_that_reached_flow_and_says_why_others_did_
     assert "casme2/sub04/EP04 (face-align): no_face: no face found in img10.jpg" in done.stdout
     folds = yaml.safe_load((tmp_path / "data/folds.json").read_text())
     assert sorted(c for f in folds["folds"] for c in f["clips"]) == [c.clip_id for c in clips[:3]]
+
+
+def changed_code(project, pipeline: str = "dvc.yaml") -> set[tuple[str, str]]:
+    """(stage, apexspot path) for every code dependency `dvc status` calls modified."""
+    status = json.loads(project.dvc("status", "--json", pipeline).stdout or "{}")
+    return {(stage, path) for stage, entries in status.items() for entry in entries if isinstance(entry, dict)
+            for path in entry.get("changed deps", {}) if path.startswith("apexspot")}
+
+
+def test_editing_the_recordings_package_leaves_the_short_clip_pipeline_alone(tmp_path: Path) -> None:
+    """Stage dependencies follow the packages: the short-clip stages depend on apexspot/core and
+    apexspot/clips (folders), never on apexspot/recordings, and nothing there imports it."""
+    from project import Project
+
+    project = Project(tmp_path)
+    shutil.copy2(ROOT / "dvc.lock", tmp_path / "dvc.lock")
+    before = changed_code(project)
+    with open(tmp_path / "apexspot" / "recordings" / "track.py", "a") as f:
+        f.write("# an edit\n")
+    assert changed_code(project) == before
+    with open(tmp_path / "apexspot" / "clips" / "apex.py", "a") as f:
+        f.write("# an edit\n")  # the control: an edit the short-clip pipeline runs is seen
+    assert changed_code(project) >= {("train", "apexspot/clips"), ("evaluate", "apexspot/clips")}

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from apexspot.datasets import casme2, synthetic
+from apexspot.clips import casme2, synthetic
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,10 @@ import pytest
 
 from defaults import PARAMS
 
-from apexspot.datasets import synthetic_recordings as sr
-from apexspot.face import FaceDetector, apply_transform
-from apexspot.long.preprocess import mtcnn_only, process, video_frames
-from apexspot.long.track import FaceTracker, pad_unusable, spans, turn_of
+from apexspot.core.face import FaceDetector, apply_transform
+from apexspot.recordings import synthetic as sr
+from apexspot.recordings.preprocess import mtcnn_only, process, video_frames
+from apexspot.recordings.track import FaceTracker, pad_unusable, spans, turn_of
 
 FPS = sr.FPS
 

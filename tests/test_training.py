@@ -11,7 +11,7 @@ def test_live_callback_falls_back_to_our_logger_without_dvclives_keras_module(mo
     import keras
     import numpy as np
 
-    from apexspot.training import LiveLogger, live_callback
+    from apexspot.core.training import LiveLogger, live_callback
 
     class FakeLive:
         def __init__(self) -> None:

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 
-from apexspot import clipfiles
-from apexspot.errors import ApexspotError
+from apexspot.core import arrayfiles
+from apexspot.core.errors import ApexspotError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,13 +21,13 @@ def test_a_pickled_array_is_refused_naming_the_file(tmp_path: Path) -> None:
     path = tmp_path / "clip.npz"
     np.savez(path, flow=np.array([{"a": 1}], dtype=object))
     with pytest.raises(ApexspotError, match=r"clip\.npz: not a readable clip file"):
-        clipfiles.load(path)
+        arrayfiles.load(path)
 
 
 def test_a_model_safe_mode_refuses_is_one_clear_line(tmp_path: Path) -> None:
     import keras
 
-    from apexspot.fold import load_model
+    from apexspot.clips.trained import load_model
 
     inputs = keras.Input((3,))
     keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs)).save(tmp_path / "lambda.keras")

@@ -14,11 +14,11 @@ import yaml
 from conftest import casme_frames, casme_sheet
 from defaults import data_params
 
-from apexspot import config
-from apexspot.datasets import casme2, sources
-from apexspot.datasets.manifest import Clip, to_frame
-from apexspot.errors import ParamsError
-from apexspot.folds import FoldError, read_folds
+from apexspot.clips import casme2, sources
+from apexspot.clips.manifest import Clip, to_frame
+from apexspot.core import config
+from apexspot.core.errors import ParamsError
+from apexspot.core.folds import FoldError, read_folds
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}

@@ -3,14 +3,14 @@ metrics/recordings/*.csv (per recording, fold and dataset; every spotted and cod
 
 import pandas as pd
 
-from apexspot import config
-from apexspot.datasets.recordings import read_intervals, read_recordings
-from apexspot.errors import ApexspotError, run_stage
-from apexspot.files import write_csv, write_json
-from apexspot.folds import read_folds
-from apexspot.long import evaluation, sequences
-from apexspot.long.baselines import PeakBaseline
-from apexspot.long.spotter import load
+from apexspot.core import config
+from apexspot.core.errors import ApexspotError, run_stage
+from apexspot.core.files import write_csv, write_json
+from apexspot.core.folds import read_folds
+from apexspot.recordings import evaluation, sequences
+from apexspot.recordings.baselines import PeakBaseline
+from apexspot.recordings.recording import read_intervals, read_recordings
+from apexspot.recordings.spotter import load
 
 
 def main() -> None:

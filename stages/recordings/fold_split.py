@@ -2,11 +2,11 @@
 
 import json
 
-from apexspot import config
-from apexspot.datasets.recordings import read_recordings
-from apexspot.errors import run_stage
-from apexspot.files import write_json
-from apexspot.folds import fold_table, folds_document, make_folds
+from apexspot.core import config
+from apexspot.core.errors import run_stage
+from apexspot.core.files import write_json
+from apexspot.core.folds import fold_table, folds_document, make_folds
+from apexspot.recordings.recording import read_recordings
 
 
 def main() -> None:

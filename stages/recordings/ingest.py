@@ -2,12 +2,11 @@
 
 from pathlib import Path
 
-from apexspot import config
-from apexspot.datasets import synthetic_recordings
-from apexspot.datasets.recordings import write_tables
-from apexspot.errors import ApexspotError, run_stage
-from apexspot.files import fresh_dir, write_json
-from apexspot.long import sources
+from apexspot.core import config
+from apexspot.core.errors import ApexspotError, run_stage
+from apexspot.core.files import fresh_dir, write_json
+from apexspot.recordings import sources, synthetic as synthetic_recordings
+from apexspot.recordings.recording import write_tables
 
 
 def main() -> None:

@@ -2,12 +2,12 @@
 
 import time
 
-from apexspot import config
-from apexspot.datasets.recordings import read_recordings
-from apexspot.errors import ApexspotError, run_stage
-from apexspot.files import fresh_dir, write_json
-from apexspot.long.preprocess import describe_span, preprocess_to_file, worker_setup
-from apexspot.workers import map_clips
+from apexspot.core import config
+from apexspot.core.errors import ApexspotError, run_stage
+from apexspot.core.files import fresh_dir, write_json
+from apexspot.core.workers import map_clips
+from apexspot.recordings.preprocess import describe_span, preprocess_to_file, worker_setup
+from apexspot.recordings.recording import read_recordings
 
 
 def main() -> None:

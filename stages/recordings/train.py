@@ -8,14 +8,14 @@ import pandas as pd
 import yaml
 from dvclive import Live
 
-from apexspot import config
-from apexspot.datasets.recordings import read_intervals, read_recordings
-from apexspot.errors import run_stage
-from apexspot.files import fresh_dir, write_csv, write_json
-from apexspot.folds import read_folds
-from apexspot.long import sequences
-from apexspot.long.spotter import IntervalSpotter, save
-from apexspot.training import device_info, live_callback, live_summary, loss_table, make_deterministic
+from apexspot.core import config
+from apexspot.core.errors import run_stage
+from apexspot.core.files import fresh_dir, write_csv, write_json
+from apexspot.core.folds import read_folds
+from apexspot.core.training import device_info, live_callback, live_summary, loss_table, make_deterministic
+from apexspot.recordings import sequences
+from apexspot.recordings.recording import read_intervals, read_recordings
+from apexspot.recordings.spotter import IntervalSpotter, save
 
 
 def main() -> None:

@@ -1,0 +1,84 @@
+"""`apexspot export`: what a recognition model needs from a finished run.
+
+For every held-out clip of metrics/predictions.csv: the aligned onset frame, the aligned
+apex frame (spotted by the model, or the coders' with `--apex true`) and the optical flow
+from one to the other at the aligned frames' resolution with head motion removed, as the
+flow stage computes it. One .npz per clip and three PNGs, and index.csv with the labels.
+The folder appears only when everything is written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from apexspot.core import arrayfiles
+from apexspot.core.config import FlowParams
+from apexspot.core.console import progress
+from apexspot.core.errors import ApexspotError
+from apexspot.core.files import atomic_path
+from apexspot.core.flow import apex_flow, flow_function, to_hsv_image
+from apexspot.core.licensed import refuse_if_git_would_add
+
+LABELS = ["clip_id", "subject", "identity", "dataset", "fold", "emotion", "action_units", "objective_class",
+          "onset", "offset", "apex"]
+
+
+def read_predictions(path: Path) -> pd.DataFrame:
+    """The evaluate stage's table, or an error saying what is missing."""
+    try:
+        table = pd.read_csv(path, dtype={"subject": str, "action_units": str, "objective_class": str},
+                            keep_default_na=False)
+    except FileNotFoundError:
+        raise ApexspotError(f"{path}: missing (run the pipeline first: `dvc repro`)") from None
+    missing = [c for c in LABELS + ["model"] if c not in table.columns]
+    if missing:
+        raise ApexspotError(f"{path}: no column(s) {missing}; rerun evaluate (`dvc repro`) with this version")
+    return table
+
+
+def export_clip(row: dict[str, Any], apex: int, data: Path, out: Path, p: FlowParams,
+                compute: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> dict[str, Any]:
+    """Write one clip's onset, apex and onset->apex flow; return its row of index.csv."""
+    parts = Path(str(row["clip_id"])).parts
+    if not parts or Path(str(row["clip_id"])).is_absolute() or ".." in parts:
+        raise ApexspotError(f"clip id {row['clip_id']!r} is not a relative path inside the export folder")
+    aligned = arrayfiles.load(arrayfiles.clip_file(data / "aligned", row["clip_id"]))
+    frames = aligned["frames"]
+    at = apex - int(row["onset"])
+    if not 0 <= at < len(frames):
+        raise ApexspotError(f"{row['clip_id']}: apex {apex} outside its {len(frames)} aligned frames "
+                            f"from onset {row['onset']}")
+    head = arrayfiles.load(arrayfiles.clip_file(data / "flow", row["clip_id"]))["head"] if p.remove_global else None
+    uv = apex_flow(compute, frames, at, head)
+    base = out / row["clip_id"]
+    base.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(base.with_suffix(".npz"), onset=frames[0], apex=frames[at], flow=uv.astype(np.float32),
+                        onset_frame=np.int32(row["onset"]), apex_frame=np.int32(apex))
+    pictures = {"onset": frames[0], "apex": frames[at], "flow": to_hsv_image(uv)}
+    for name, image in pictures.items():
+        cv2.imwrite(f"{base}_{name}.png", image)
+    rel = base.relative_to(out).as_posix()
+    return {**{k: row[k] for k in LABELS}, "exported_apex": apex, "spotted_apex": int(row["model"]),
+            "npz": f"{rel}.npz", **{f"{name}_png": f"{rel}_{name}.png" for name in pictures}}
+
+
+def export(out: str | Path, predictions: str | Path, data: str | Path, flow: FlowParams,
+           apex: str = "spotted") -> pd.DataFrame:
+    """Export every clip of the run; returns index.csv's table."""
+    out, data = Path(out), Path(data)
+    refuse_if_git_would_add(out, "the exported onset and apex frames")
+    if out.exists() and any(out.iterdir()):
+        raise ApexspotError(f"{out}: folder exists and is not empty (choose another or remove it)")
+    table = read_predictions(Path(predictions))
+    compute = flow_function(flow.method)  # one flow object for every clip
+    with atomic_path(out, folder=True) as work:
+        rows = [export_clip(row, int(row["model"] if apex == "spotted" else row["apex"]), data, work, flow, compute)
+                for row in progress(table.to_dict("records"), desc="export", unit="clip")]
+        index = pd.DataFrame(rows)
+        index.to_csv(work / "index.csv", index=False)
+    return index

@@ -1,1 +1,0 @@
-"""Dataset readers (CASME II, SAMM), the synthetic stand-in, and the clip manifest."""
