@@ -68,28 +68,28 @@ def cmd_spot(args: argparse.Namespace) -> None:
     """Every expression in a recording (video file or folder of frames); with --onset/--offset, the apex between."""
     import json
 
-    from apexspot import spot
+    from apexspot.spot import apex, intervals, plots
 
     if args.onset is None and args.offset is None:  # the whole recording: every expression in it
-        found = spot.spot_intervals(args.source, args.models or "recordings/models", args.plot, args.fps)
+        found = intervals.spot_intervals(args.source, args.models or "recordings/models", args.plot, args.fps)
         if args.plot:
-            spot.plot_intervals(found, args.plot)
-        print(json.dumps(found.result) if args.json else spot.describe_intervals(found.result))
+            plots.plot_intervals(found, args.plot)
+        print(json.dumps(found.result) if args.json else intervals.describe_intervals(found.result))
         return
-    spotted = spot.spot(args.source, args.onset, args.offset, args.models or "models", args.plot, args.fps)
+    spotted = apex.spot(args.source, args.onset, args.offset, args.models or "models", args.plot, args.fps)
     if args.plot:
-        spot.plot(spotted, args.plot)
-    print(json.dumps(spotted.result) if args.json else spot.describe(spotted.result))
+        plots.plot(spotted, args.plot)
+    print(json.dumps(spotted.result) if args.json else apex.describe(spotted.result))
 
 
 def cmd_export(args: argparse.Namespace) -> None:
     """Write every clip's onset and apex frame and the flow between them, with a labelled index."""
     from apexspot.core.config import FlowParams
     from apexspot.clips.export import export
-    from apexspot.spot import load_settings
+    from apexspot.spot.models import load_settings
 
     out = Path(args.out) if args.out else EXPORTS / args.apex
-    flow = FlowParams.from_params(load_settings(Path(args.models)).get("flow"), f"{args.models}/params.yaml: flow")
+    flow = FlowParams.from_params(load_settings(Path(args.models), ("flow",))["flow"], f"{args.models}/params.yaml: flow")
     index = export(out, args.predictions, args.data, flow, args.apex)
     print(f"wrote {len(index)} clips to {out} ({args.apex} apex; index: {out / 'index.csv'})")
 

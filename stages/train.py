@@ -37,7 +37,7 @@ def main() -> None:
         make_deterministic(p.seed + k)
         fold_spotter = spotter(variant, flow.channels)
         with Live(dir=str(logs / f"fold_{k}"), save_dvc_exp=False, dvcyaml=False) as live:
-            live.log_params({**ran_with, "fold": k, **device, "train_clips": len(train), "held_out_clips": len(held_out)})
+            live.log_params({**ran_with, "fold": k, "train_clips": len(train), "held_out_clips": len(held_out)})
             print(f"fold {k}: {len(train)} training clips, {len(held_out)} held out")
             model = fold_spotter.build(shape)
             history = fold_spotter.fit(model, train, held_out, "data/flow", p, [live_callback(live)])
@@ -45,10 +45,14 @@ def main() -> None:
         write_csv(losses / f"fold_{k}.csv", pd.DataFrame(loss_table(history)))
         TrainedFold(model, fold_spotter).save(models / f"fold_{k}.keras", train_clips=len(train))
     write_json("metrics/train.json", live_summary(summaries))
-    # What `apexspot spot` needs to prepare a new recording exactly as the training data.
+    # What `apexspot spot` needs to prepare a new recording exactly as the training data (it
+    # follows the face with the long-recording follower), and what the models were trained on:
+    # beside the models, which DVC caches, not in git, where another machine's versions would
+    # show as a change.
     (models / "params.yaml").write_text(yaml.safe_dump(
         {"face": params.face.model_dump(), "flow": params.flow.model_dump(), "spot": params.spot.model_dump(),
-         **ran_with}, sort_keys=False))
+         "recordings": {"track": params.recordings.track.model_dump()}, **ran_with}, sort_keys=False))
+    write_json(models / "environment.json", device)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from apexspot.ablation import markdown_table, result
+from apexspot.core.errors import ApexspotError
 
 
 def row(name: str, mae: float, low: float, high: float, verdict: str) -> dict:
@@ -104,10 +107,10 @@ def test_recordings_settings_are_queued_on_the_long_recording_pipeline(monkeypat
     monkeypatch.setattr(ablation, "head", lambda: "queued-on")
     monkeypatch.setattr(ablation, "dvc", lambda *args: calls.append(args) or 0)
     monkeypatch.setattr(dvc.api, "exp_show", lambda **kw: [])
-    try:
+    # no experiment produced a row here: both are reported failed, by name
+    with pytest.raises(ApexspotError, match=r"2 experiment\(s\) failed: params.yaml as it is, "
+                                            r"recordings.spotter.width=16"):
         ablation.run_recordings(["recordings.spotter.width=16"], ["recordings.train.epochs=2"], 1)
-    except Exception as err:  # no experiment produced a row here: both are reported failed
-        assert "2 experiment(s) failed" in str(err)
     queued = [c for c in calls if c[:2] == ("exp", "run") and "--queue" in c]
     assert queued[0] == ("exp", "run", "--queue", "-n", "ablate-rec-params", "recordings/dvc.yaml",
                          "-S", "recordings.train.epochs=2")

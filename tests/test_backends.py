@@ -23,8 +23,10 @@ def test_the_pipeline_and_spot_run_on_jax(tmp_path: Path) -> None:
     assert "Traceback" not in done.stdout + done.stderr
     report = json.loads((project.path / "data/face_align_report.json").read_text())
     assert report["produced"] == 2 and report["skipped"] == []  # MTCNN found both faces
+    ran_on = json.loads((project.path / "models/environment.json").read_text())  # cached, not in git
+    assert ran_on["backend"] == "jax" and isinstance(ran_on["jax"], str)
     logged = yaml.safe_load((project.path / "metrics/train/fold_0/params.yaml").read_text())
-    assert logged["backend"] == "jax" and isinstance(logged["jax"], str)
+    assert "python" not in logged and "backend" not in logged  # git-tracked: nothing of the machine
     mae = json.loads((project.path / "metrics/mae.json").read_text())
     assert mae["clips"] == 2 and mae["model"]["ci_low"] <= mae["model"]["mae"] <= mae["model"]["ci_high"]
     [clip] = [c for c in (project.path / "data/synthetic/CASME2_RAW_selected/sub01").iterdir()]

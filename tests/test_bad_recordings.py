@@ -27,7 +27,8 @@ from apexspot.recordings import casme_sq, samm_lv, synthetic as sr
 from apexspot.recordings.preprocess import folder_frames, mtcnn_only, process, span_records
 from apexspot.recordings.sequences import Sequence
 from apexspot.recordings.spotter import IntervalSpotter
-from apexspot.spot import check_plot_path, our_plot, read_window
+from apexspot.spot.plots import check_plot_path, our_plot
+from apexspot.spot.source import read_window
 
 
 def add_rows(book: Path, rows: list[list]) -> None:
@@ -200,9 +201,10 @@ def fake_models(folder: Path, record: dict) -> Path:
     folder.mkdir()
     (folder / "fold_0.keras").write_bytes(b"")
     (folder / "fold_0.json").write_text(json.dumps(record))
-    (folder / "params.yaml").write_text(yaml.safe_dump({"face": PARAMS.face.model_dump(), "flow": PARAMS.flow.model_dump(),
-                                                        "recordings": {"flow": PARAMS.recordings.flow.model_dump(),
-                                                                       "track": PARAMS.recordings.track.model_dump()}}))
+    r = PARAMS.recordings
+    (folder / "params.yaml").write_text(yaml.safe_dump({
+        "face": PARAMS.face.model_dump(), "flow": PARAMS.flow.model_dump(), "spot": PARAMS.spot.model_dump(),
+        "recordings": {"flow": r.flow.model_dump(), "track": r.track.model_dump(), "spotter": r.spotter.model_dump()}}))
     return folder
 
 
@@ -282,7 +284,8 @@ def test_spot_plot_never_writes_over_a_users_file(tmp_path: Path) -> None:
 
 
 def test_an_earlier_plot_of_ours_may_be_written_again(tmp_path: Path) -> None:
-    from apexspot.spot import Found, plot_intervals
+    from apexspot.spot.intervals import Found
+    from apexspot.spot.plots import plot_intervals
 
     found = Found({"source": "x.mp4", "numbering": "0-based frame index", "intervals": [], "unusable": [],
                    "thresholds": {"micro": 0.5, "macro": 0.5}}, [0, 1, 2], np.zeros((3, 2)))

@@ -21,7 +21,8 @@ from apexspot.clips.trained import TrainedFold
 from apexspot.core import arrayfiles, config
 from apexspot.core.errors import ApexspotError, ParamsError, SheetError, run_stage
 from apexspot.core.face import FrameError, read_frame
-from apexspot.spot import check_plot_path, read_window
+from apexspot.spot.plots import check_plot_path
+from apexspot.spot.source import read_window
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}

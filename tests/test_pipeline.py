@@ -73,9 +73,10 @@ def test_train_writes_a_model_and_a_dvclive_log_per_fold(project: Project) -> No
     assert folds["k"] == 2 and sorted(folds["subjects"]) == ["synthetic-01", "synthetic-02"]
     assert sorted(folds["identities"]) == ["synthetic-astronaut", "synthetic-grace_hopper"]
     assert sorted(p.name for p in (project.path / "models").iterdir()) == [
-        "fold_0.json", "fold_0.keras", "fold_1.json", "fold_1.keras", "params.yaml"]
+        "environment.json", "fold_0.json", "fold_0.keras", "fold_1.json", "fold_1.keras", "params.yaml"]
     kept = yaml.safe_load((project.path / "models/params.yaml").read_text())
     assert kept["flow"]["size"] == 75 and kept["face"]["size"] == 128 and kept["variant"] == "clip"
+    assert kept["recordings"] == {"track": project.params()["recordings"]["track"]}  # the follower `spot` runs
     assert kept["train"]["clip"]["epochs"] == 1 and kept["variants"]["clip"]["width"] == 8 and "frame" not in kept["train"]
     record = json.loads((project.path / "models/fold_0.json").read_text())
     assert record["variant"]["kind"] == "clip" and record["prior"]["clips"] == 1  # the other fold's clip only
@@ -195,9 +196,13 @@ def test_an_experiment_with_another_variant_shows_both_maes(project: Project) ->
     rows = [r for r in json.loads(done.stdout) if r["Experiment"] != "workspace" and r.get("rev") != "workspace"]
     seen = {row["variant"]: row for row in rows if row.get("variant")}
     assert set(seen) == {"clip", "bn3"}, rows
+    # the workspace's run is the clip model: its row is what metrics/mae.json says
+    mae = json.loads((project.path / "metrics/mae.json").read_text())
+    assert seen["clip"]["model.mae"] == mae["model"]["mae"] and seen["clip"]["diff.ci_high"] == mae["diff"]["ci_high"]
+    assert seen["bn3"]["model.mae"] != seen["clip"]["model.mae"]  # another network, another error
     for row in seen.values():
-        assert isinstance(row["model.mae"], float) and isinstance(row["diff.ci_high"], float)
-        assert isinstance(row["eval.loss"], float) and row["epochs"] == 1  # dvclive's summary, from metrics/train.json
+        assert row["model.ci_low"] <= row["model.mae"] <= row["model.ci_high"] and row["epochs"] == 1
+        assert row["eval.loss"] > 0  # dvclive's summary, from metrics/train.json
 
 
 def test_the_readmes_exp_show_command_fits_a_terminal(project: Project) -> None:

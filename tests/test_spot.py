@@ -19,7 +19,7 @@ from apexspot.clips import synthetic
 from apexspot.clips.spotters import spotter
 from apexspot.clips.trained import TrainedFold
 from apexspot.core.frames import BadFrame
-from apexspot.spot import frame_files, read_window
+from apexspot.spot.source import frame_files, read_window
 
 
 @pytest.fixture(scope="module")

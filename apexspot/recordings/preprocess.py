@@ -68,9 +68,6 @@ class RecordingFlow:
     references: list[int]  # frames
     details: dict[int, str]  # frame position -> what is wrong with its file (BadFrame.detail)
 
-    def shortest(self) -> int:
-        return min(self.references)
-
 
 def too_short(n: int, fps: float, p: RecordingFlowParams) -> str:
     """Why `n` frames hold no flow at all ('' when they do): every flow compares a frame with
@@ -84,28 +81,30 @@ def too_short(n: int, fps: float, p: RecordingFlowParams) -> str:
 
 def process(frames: Iterator[Frame], n: int, fps: float,
             detect: Callable[[np.ndarray, int], Detection | None], align: AlignParams, track: TrackParams,
-            p: RecordingFlowParams, on_aligned: Callable[[int, np.ndarray], None] | None = None) -> RecordingFlow:
+            p: RecordingFlowParams | None, on_aligned: Callable[[int, np.ndarray], None] | None = None) -> RecordingFlow:
     """Everything the long-recording stages need from `n` frames given as (grey, colour loader),
     or as a BadFrame. Every frame is tracked (the face must not jump between looks); flow is
-    computed at the `sampled` frames."""
-    refs = reference_frames(p, fps)
-    depth = max(refs)
-    # Farnebäck with two iterations a level, not three: at 192 px the third costs a fifth of
-    # the time (measured together with the other speed changes, docs/recordings.md).
-    compute = flow_function(p.method, iterations=2)
+    computed at the `sampled` frames (none when `p` is None: the face alone)."""
+    refs = reference_frames(p, fps) if p else []
+    depth = max(refs, default=0)
     tracker = FaceTracker(detect, align, track, fps)
-    scale = p.size / align.size  # flow at p.size, in pixels of the face.size face
-    mask = face_mask(p.size, target_landmarks(align) * scale)
-    # Flow only inside the face's box (a third of the square is hair and background): no
-    # motion outside it. The head-motion fit keeps about as many points at any size.
-    ys, xs = np.nonzero(mask)
-    box = np.s_[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
-    fit_step = max(3, int(round(3 * scale)))
-    positions = sampled(n, fps, p.rate)
+    if p is not None:
+        # Farnebäck with two iterations a level, not three: at 192 px the third costs a fifth
+        # of the time (measured together with the other speed changes, docs/recordings.md).
+        compute = flow_function(p.method, iterations=2)
+        scale = p.size / align.size  # flow at p.size, in pixels of the face.size face
+        mask = face_mask(p.size, target_landmarks(align) * scale)
+        # Flow only inside the face's box (a third of the square is hair and background): no
+        # motion outside it. The head-motion fit keeps about as many points at any size.
+        ys, xs = np.nonzero(mask)
+        box = np.s_[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+        fit_step = max(3, int(round(3 * scale)))
+    positions = sampled(n, fps, p.rate) if p else np.zeros(0, np.int64)
     step_of = np.full(n, -1, np.int64)
     step_of[positions] = np.arange(len(positions))
     ring: list[np.ndarray | None] = [None] * (depth + 1)
-    features = np.zeros((len(positions), len(refs), p.grid, p.grid, 3), np.float16)
+    grid = p.grid if p else 0
+    features = np.zeros((len(positions), len(refs), grid, grid, 3), np.float16)
     valid = np.zeros((len(positions), len(refs)), bool)
     matrices = np.full((n, 2, 3), np.nan, np.float32)
     segments = np.full(n, -1, np.int32)
@@ -136,6 +135,8 @@ def process(frames: Iterator[Frame], n: int, fps: float,
         if on_aligned is not None:
             on_aligned(i, cv2.warpAffine(grey, step.matrix, (align.size, align.size), flags=cv2.INTER_LINEAR,
                                          borderMode=cv2.BORDER_REPLICATE))
+        if p is None:
+            continue
         aligned = cv2.warpAffine(grey, step.matrix * np.float32(scale), (p.size, p.size), flags=cv2.INTER_LINEAR,
                                  borderMode=cv2.BORDER_REPLICATE)
         ring[i % (depth + 1)] = aligned

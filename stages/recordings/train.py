@@ -38,7 +38,7 @@ def main() -> None:
         make_deterministic(p.train.seed + k)
         spotter = IntervalSpotter(p.spotter)
         with Live(dir=str(logs / f"fold_{k}"), save_dvc_exp=False, dvcyaml=False) as live:
-            live.log_params({"spotter": p.spotter.model_dump(), "train": p.train.model_dump(), "fold": k, **device,
+            live.log_params({"spotter": p.spotter.model_dump(), "train": p.train.model_dump(), "fold": k,
                              "train_recordings": len(train), "held_out_recordings": len(held_out)})
             model = spotter.build(train[0].inputs(np.array([0])).shape[1])
             history = spotter.fit(model, train, held_out, p.train, [live_callback(live)])
@@ -52,6 +52,7 @@ def main() -> None:
     (models / "params.yaml").write_text(yaml.safe_dump(
         {"face": params.face.model_dump(), "recordings": {"track": p.track.model_dump(), "flow": p.flow.model_dump(),
                                                           "spotter": p.spotter.model_dump()}}, sort_keys=False))
+    write_json(models / "environment.json", device)  # cached with the models: not a change in git elsewhere
 
 
 if __name__ == "__main__":
