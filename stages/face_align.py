@@ -6,7 +6,8 @@ from apexspot.clips.manifest import read_manifest
 from apexspot.clips.records import split, stage_record, stage_report
 from apexspot.core import config
 from apexspot.core.errors import ApexspotError, run_stage
-from apexspot.core.face import align_to_file, detector_state
+from apexspot.clips.align import align_to_file
+from apexspot.core.face import detector_state
 from apexspot.core.files import fresh_dir, write_json
 from apexspot.core.workers import map_clips
 

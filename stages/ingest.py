@@ -3,6 +3,7 @@
 from apexspot.clips import sources, synthetic
 from apexspot.clips.manifest import to_frame
 from apexspot.core import config
+from apexspot.core.sources import outside_raw, selected
 from apexspot.core.errors import ApexspotError, run_stage
 from apexspot.core.files import fresh_dir, write_csv, write_json
 
@@ -10,8 +11,8 @@ from apexspot.core.files import fresh_dir, write_csv, write_json
 def main() -> None:
     params = config.load()
     data = params.data
-    names = sources.selected_sources(data)
-    outside = sources.outside_raw(data)
+    names = selected(data.sources)
+    outside = outside_raw(data, "data")
     if outside:
         raise ApexspotError("; ".join(outside))
     root = fresh_dir(synthetic.ROOT)  # this stage's own output (dvc.yaml), never a folder a setting names

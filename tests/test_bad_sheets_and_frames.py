@@ -13,7 +13,8 @@ import pytest
 from defaults import PARAMS
 
 from apexspot.clips.manifest import check_window, frame_number
-from apexspot.core.face import Detection, FrameError, onset_transform, read_frame
+from apexspot.clips.align import onset_transform
+from apexspot.core.face import Detection, FrameError, read_frame
 
 ROOT = Path(__file__).resolve().parents[1]
 

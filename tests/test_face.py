@@ -15,8 +15,8 @@ from defaults import PARAMS
 
 from apexspot.clips import synthetic
 from apexspot.clips.manifest import Clip
-from apexspot.core.face import (FaceDetector, align_to_file, apply_transform, for_reduced,
-                           similarity_transform, target_landmarks)
+from apexspot.clips.align import align_to_file, for_reduced
+from apexspot.core.face import FaceDetector, apply_transform, similarity_transform, target_landmarks
 from apexspot.core.workers import _init
 
 

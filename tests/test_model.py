@@ -11,7 +11,7 @@ import pytest
 from defaults import frame_variant
 
 from apexspot.clips.model import LocalResponseNormalization, build_model, output_sizes
-from apexspot.clips.trained import load_model
+from apexspot.core.modelfiles import load_model
 from apexspot.core.errors import ParamsError
 
 TABLE3 = {"conv1": (37, 37, 96), "pool1": (19, 19, 96), "conv2": (9, 9, 256), "pool2": (4, 4, 256),

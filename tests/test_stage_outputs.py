@@ -64,7 +64,7 @@ def test_dvc_yaml_declares_every_module_a_stage_runs(pipeline: str, stage: str) 
 def test_a_saved_model_depends_only_on_its_weights(tmp_path: Path) -> None:
     import keras
 
-    from apexspot.clips.trained import save_model
+    from apexspot.core.modelfiles import save_model
 
     inputs = keras.Input((4,))
     model = keras.Model(inputs, keras.layers.Dense(2)(inputs))

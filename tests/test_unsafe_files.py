@@ -27,7 +27,7 @@ def test_a_pickled_array_is_refused_naming_the_file(tmp_path: Path) -> None:
 def test_a_model_safe_mode_refuses_is_one_clear_line(tmp_path: Path) -> None:
     import keras
 
-    from apexspot.clips.trained import load_model
+    from apexspot.core.modelfiles import load_model
 
     inputs = keras.Input((3,))
     keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs)).save(tmp_path / "lambda.keras")

@@ -19,6 +19,7 @@ from apexspot.clips.manifest import Clip, to_frame
 from apexspot.core import config
 from apexspot.core.errors import ParamsError
 from apexspot.core.folds import FoldError, read_folds
+from apexspot.core.sources import outside_raw
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -73,9 +74,9 @@ def test_a_clip_folder_linked_out_of_the_dataset_root_is_skipped(tmp_path: Path)
 
 def test_a_dataset_outside_data_raw_is_refused_naming_the_key(tmp_path: Path) -> None:
     data = data_params(sources=["casme2"], casme2={"frames": str(tmp_path / "CASME2"), "sheet": "data/raw/c.xlsx"})
-    [problem] = sources.outside_raw(data)
+    [problem] = outside_raw(data, "data")
     assert problem.startswith(f"data.casme2.frames: {tmp_path / 'CASME2'} is outside data/raw/")
-    assert sources.outside_raw(data_params(sources=["synthetic"])) == []
+    assert outside_raw(data_params(sources=["synthetic"]), "data") == []
 
     def edit(values: dict) -> None:
         values["data"]["sources"] = ["casme2"]

@@ -10,14 +10,14 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
 import pandas as pd
 
 from apexspot.core.errors import ApexspotError
-from apexspot.core.sheet import Skipped, cell_text
+from apexspot.core.sheet import Skipped, Verdicts, cell_text
 
 # Frame numbers are decimal digits only (no '²', no '1e3'), below MAX_FRAME; a window
 # longer than MAX_WINDOW frames is a typo, and checking it would list that many files.
@@ -75,20 +75,6 @@ class Clip:
 
     def frame_path(self, frame: int) -> Path:
         return Path(self.frames_dir) / self.frame_pattern.format(frame=frame)
-
-
-@dataclass
-class Verdicts:
-    """What a reader made of a sheet: clips kept, clips skipped, and kept clips worth a look."""
-
-    kept: list[Clip] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    warnings: list[Skipped] = field(default_factory=list)
-
-    def extend(self, other: "Verdicts") -> None:
-        self.kept += other.kept
-        self.skipped += other.skipped
-        self.warnings += other.warnings
 
 
 def frame_number(value: Any) -> int | None:

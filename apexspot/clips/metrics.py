@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from apexspot.core.bootstrap import interval, resampled_sums
+
 RESAMPLES = 2000
 SEED = 0
 
@@ -29,25 +31,16 @@ def summary(errors: np.ndarray) -> dict[str, float]:
 
 def cluster_bootstrap(values: np.ndarray, groups: np.ndarray, resamples: int = RESAMPLES,
                       seed: int = SEED) -> np.ndarray:
-    """Means of `values` (clips x columns) over `resamples` resamplings of whole groups.
-
-    Each resample draws as many groups as there are, with replacement, and averages all the
-    clips of the drawn groups (a group drawn twice counts twice). Returns resamples x columns.
-    """
+    """Means of `values` (clips x columns) over `resamples` resamplings of whole groups
+    (apexspot.core.bootstrap): resamples x columns."""
     values = np.asarray(values, np.float64)
     values = values[:, None] if values.ndim == 1 else values
     names, index = np.unique(np.asarray(groups), return_inverse=True)
-    sums = np.zeros((len(names), values.shape[1]))
-    np.add.at(sums, index, values)
-    counts = np.bincount(index, minlength=len(names)).astype(np.float64)
-    draws = np.random.default_rng(seed).integers(0, len(names), size=(resamples, len(names)))
-    return sums[draws].sum(axis=1) / counts[draws].sum(axis=1)[:, None]
-
-
-def interval(samples: np.ndarray, level: float = 0.95) -> tuple[float, float]:
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(samples, [tail, 100 - tail])
-    return float(low), float(high)
+    sums = np.zeros((len(names), values.shape[1] + 1))
+    np.add.at(sums[:, :-1], index, values)
+    sums[:, -1] = np.bincount(index, minlength=len(names))
+    drawn = resampled_sums(sums, resamples, seed)
+    return drawn[:, :-1] / drawn[:, -1:]
 
 
 def report(table: pd.DataFrame, predictors: list[str], unit: str = "subject", reference: str = "centre",

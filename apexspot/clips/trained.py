@@ -4,7 +4,6 @@ prior of the training folds). Written by the train stage, read by evaluate and `
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +15,7 @@ import numpy as np
 from apexspot.clips.spotters import Spotter, spotter
 from apexspot.core.config import variant_from
 from apexspot.core.errors import ApexspotError, ParamsError
-from apexspot.core.files import write_json
-from apexspot.core.modelfiles import load_model, save_model
+from apexspot.core.modelfiles import load_fold, read_record, save_fold
 
 
 @dataclass
@@ -31,34 +29,23 @@ class TrainedFold:
 
     def save(self, path: str | Path, **extra: Any) -> None:
         """The weights (bytes that depend only on them) and the record beside them."""
-        path = Path(path)
-        save_model(self.model, path)
         s = self.spotter
-        write_json(path.with_suffix(".json"), {"variant": s.variant.model_dump(), "channels": s.channels,
-                                               **s.state(), **extra})
+        save_fold(self.model, Path(path), {"variant": s.variant.model_dump(), "channels": s.channels, **s.state(),
+                                           **extra})
 
     @classmethod
     def load(cls, path: str | Path) -> "TrainedFold":
         path = Path(path)
         record_path = path.with_suffix(".json")
-        if not record_path.exists():
-            raise ApexspotError(f"{record_path}: missing (every fold_<k>.keras has one; rerun `dvc repro`)")
-        try:
-            record = json.loads(record_path.read_text())
-        except (OSError, UnicodeDecodeError, ValueError) as err:
-            raise ApexspotError(f"{record_path}: not a fold record ({type(err).__name__}: {err})") from None
-        if not isinstance(record, dict) or not isinstance(record.get("channels"), list):
+        record = read_record(path)
+        if not isinstance(record.get("channels"), list):
             raise ApexspotError(f"{record_path}: not a fold record (no variant and channels)")
         try:
             variant = variant_from(record.get("variant"), f"{record_path}: variant")
         except ParamsError as err:
             raise ApexspotError(str(err)) from None
-        fold = cls(load_model(path), spotter(variant, [str(c) for c in record["channels"]], check_state(record, record_path)))
-        expected = 3 if variant.kind == "clip" else 1  # clip: flow, mask, log prior; frame: one flow frame
-        if len(fold.model.inputs) != expected:
-            raise ApexspotError(f"{path}: a model with {len(fold.model.inputs)} input(s), but {record_path} says it is a "
-                                f"{variant.kind} spotter ({expected}); the two files come from different runs")
-        return fold
+        kind = spotter(variant, [str(c) for c in record["channels"]], check_state(record, record_path))
+        return cls(load_fold(path, variant.kind, kind.inputs), kind)
 
 
 def check_state(record: dict[str, Any], where: Path) -> dict[str, Any]:

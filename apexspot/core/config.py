@@ -7,6 +7,10 @@ is an error naming it, as an unknown key is. Stages and the CLI load params.yaml
 `load()`, once, before any work; every problem is one `ParamsError` line naming the key,
 the value and what is allowed. Numbers may be written as YAML 1.1 reads them or not (`1e-4`
 is a string to PyYAML; it is accepted here as the number it means).
+
+One module, longer than the others, because it is the one place the whole of params.yaml
+is described: split by section, a setting's neighbours (and the cross-section checks) would
+be in another file.
 """
 
 from __future__ import annotations

@@ -20,12 +20,13 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import Callable, Iterable, Iterator, TypeVar
 
 import cv2
 import numpy as np
 
 from apexspot.core.errors import ApexspotError
+from apexspot.core.face import FrameError, read_frame
 
 T = TypeVar("T")
 REASONS = ("missing_frame", "unreadable_frame", "corrupt_frame", "frame_too_large", "frame_size")
@@ -37,6 +38,33 @@ class BadFrame:
 
     reason: str  # one of REASONS
     detail: str  # names the file (or the video frame)
+
+
+def read_files(paths: Iterable[Path | None], color: bool = False,
+               absent: Callable[[int], str] = lambda i: f"frame {i}: no file") -> Iterator[tuple[Path, np.ndarray] | BadFrame]:
+    """Each file's picture (grey, or BGR with `color`) with its path, or a BadFrame: no file
+    (None, a missing or an empty file: `absent(i)` says which for None), a damaged file, or a
+    picture of another size than the first readable one (both named)."""
+    size: tuple[int, ...] | None = None
+    first = ""
+    for i, path in enumerate(paths):
+        if path is None:
+            yield BadFrame("missing_frame", absent(i))
+            continue
+        try:
+            if path.is_file() and path.stat().st_size == 0:
+                raise FrameError("missing_frame", f"{path} is empty (0 bytes)")
+            image = read_frame(path, color=color)
+        except FrameError as err:
+            yield BadFrame(err.reason, err.detail)
+            continue
+        if size is None:
+            size, first = image.shape[:2], path.name
+        elif image.shape[:2] != size:
+            yield BadFrame("frame_size", f"{path} is {image.shape[1]}x{image.shape[0]}; the recording's frames are "
+                                         f"{size[1]}x{size[0]} (as {first})")
+            continue
+        yield path, image
 
 
 class QuietDecoder:

@@ -1,15 +1,20 @@
-"""A Keras model on disk: bytes that depend only on the weights, loaded only in safe mode."""
+"""A trained fold on disk, for every spotter kind: fold_<k>.keras (bytes that depend only on
+the weights, loaded only in safe mode) and fold_<k>.json beside it (the spotter's settings
+and fitted state), saved and checked the same way; each kind declares how many inputs its
+network takes, so a weights file from another run is refused in one line."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import keras
 
 from apexspot.core.errors import ApexspotError
-from apexspot.core.files import reproducible_zip
+from apexspot.core.files import reproducible_zip, write_json
 
 
 def save_model(model: keras.Model, path: Path) -> None:
@@ -37,3 +42,33 @@ def load_model(path: str | Path) -> keras.Model:
     except Exception as err:  # noqa: BLE001  Keras raises ValueError, OSError, TypeError, zip errors...
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ApexspotError(f"{path}: not a model this version of apexspot can load safely: {first[:300]}") from None
+
+
+def save_fold(model: keras.Model, path: Path, record: dict[str, Any]) -> None:
+    """The model and its record beside it (fold_<k>.json)."""
+    save_model(model, path)
+    write_json(path.with_suffix(".json"), record)
+
+
+def read_record(path: str | Path) -> dict[str, Any]:
+    """The record beside a fold model, or a one-line error naming it."""
+    record_path = Path(path).with_suffix(".json")
+    try:
+        record = json.loads(record_path.read_text())
+    except FileNotFoundError:
+        raise ApexspotError(f"{record_path}: missing (every fold_<k>.keras has one; rerun the pipeline)") from None
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise ApexspotError(f"{record_path}: not a fold record ({type(err).__name__}: {err})") from None
+    if not isinstance(record, dict):
+        raise ApexspotError(f"{record_path}: not a fold record (not a mapping)")
+    return record
+
+
+def load_fold(path: str | Path, kind: str, inputs: int) -> keras.Model:
+    """The weights of a fold whose record says it is a `kind` spotter, whose network takes
+    `inputs` inputs."""
+    model = load_model(path)
+    if len(model.inputs) != inputs:
+        raise ApexspotError(f"{path}: a model with {len(model.inputs)} input(s), but {Path(path).with_suffix('.json')} "
+                            f"says it is a {kind} spotter ({inputs}); the two files come from different runs")
+    return model

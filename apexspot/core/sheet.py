@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -132,3 +132,18 @@ def cell_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+@dataclass
+class Verdicts:
+    """What a reader made of a sheet: the items kept (clips, coded intervals), the rows and
+    items skipped, and kept ones worth a look."""
+
+    kept: list[Any] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[Skipped] = field(default_factory=list)
+
+    def extend(self, other: "Verdicts") -> None:
+        self.kept += other.kept
+        self.skipped += other.skipped
+        self.warnings += other.warnings

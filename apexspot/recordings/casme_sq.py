@@ -19,7 +19,7 @@ import pandas as pd
 
 from apexspot.core.errors import SheetError
 from apexspot.core.sheet import Skipped, _open_workbook, cell_text
-from apexspot.recordings.recording import LongVerdicts, Recording, Row, add_recording, kind_of, validate
+from apexspot.recordings.recording import RecordingVerdicts, Recording, Row, add_recording, kind_of, validate
 
 FPS = 30.0
 MAIN_SHEET = "CASFEcode_final"
@@ -69,7 +69,7 @@ def video_folder(subject_dir: Path, code: str) -> Path | None:
 
 
 def read(sheet: str | Path, frames_root: str | Path, dataset: str = "casme_sq", fps: float = FPS,
-         identity: Any = None) -> LongVerdicts:
+         identity: Any = None) -> RecordingVerdicts:
     """Every recording under `frames_root` and every coded expression, validated.
 
     `identity(subject)` names who a subject is (the folds group by it); by default the subject."""

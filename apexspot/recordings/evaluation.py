@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from apexspot.recordings.intervals import Spotted, as_spans
-from apexspot.recordings.megc import Counts, KINDS, bootstrap, interval, match, pooled, score_recording
+from apexspot.core.bootstrap import resampled_sums
+from apexspot.recordings.megc import Counts, KINDS, bootstrap, match, pooled, rounded_interval, score_recording
 from apexspot.recordings.sequences import Sequence
 
 METHODS = ("model", "flow_peaks")  # the model first; the baseline it must beat
@@ -63,13 +64,13 @@ def headline(per: dict[str, dict[str, dict[str, Counts]]], subjects: dict[str, s
         prefix = "" if method == "model" else f"{method}_"
         for kind in TYPES:
             c = totals[method][kind]
-            low, high = interval(draws[method][kind])
+            low, high = rounded_interval(draws[method][kind])
             out |= {f"{prefix}{kind}_f1": round(c.f1, 4), f"{prefix}{kind}_f1_ci_low": low,
                     f"{prefix}{kind}_f1_ci_high": high}
         if method == "model":
             for kind in TYPES:
                 diff = draws["model"][kind] - draws[METHODS[1]][kind]
-                low, high = interval(diff)
+                low, high = rounded_interval(diff)
                 out |= {f"{kind}_f1_minus_{METHODS[1]}": round(totals["model"][kind].f1 - totals[METHODS[1]][kind].f1, 4),
                         f"{kind}_f1_minus_{METHODS[1]}_ci_low": low, f"{kind}_f1_minus_{METHODS[1]}_ci_high": high}
         for kind in TYPES:
@@ -87,12 +88,9 @@ def apex_error(rows: pd.DataFrame, resamples: int, seed: int) -> dict[str, Any]:
     hits = rows[(rows["source"] == "model") & rows["apex_error"].notna()]
     if hits.empty:
         return {"apex_error_frames": None, "apex_error_intervals": 0}
-    people = sorted(hits["subject"].unique())
-    groups = [hits.loc[hits["subject"] == p, "apex_error"].to_numpy(float) for p in people]
-    rng = np.random.default_rng(seed)
-    means = [np.concatenate([groups[i] for i in rng.integers(0, len(groups), len(groups))]).mean()
-             for _ in range(resamples)]
-    low, high = interval(np.array(means))
+    per_subject = hits.groupby("subject")["apex_error"].agg(["sum", "count"]).to_numpy(np.float64)
+    drawn = resampled_sums(per_subject, resamples, seed)
+    low, high = rounded_interval(drawn[:, 0] / drawn[:, 1])
     return {"apex_error_frames": round(float(hits["apex_error"].mean()), 3), "apex_error_ci_low": low,
             "apex_error_ci_high": high, "apex_error_intervals": int(len(hits))}
 

@@ -24,6 +24,8 @@ from typing import Iterable
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from apexspot.core.bootstrap import interval, resampled_sums
+
 KINDS = ("micro", "macro")
 
 
@@ -119,20 +121,18 @@ def bootstrap(per_recording: dict[str, dict[str, dict[str, Counts]]], subjects: 
         for rec, counts in recs.items():
             groups[subjects[rec]].append(counts)
         by_subject[method] = {p: pooled(groups.get(p, [])) for p in people}
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, len(people), size=(resamples, len(people)))
     out: dict[str, dict[str, np.ndarray]] = {}
     for method, table in by_subject.items():
         kinds = {}
         for kind in (*KINDS, "overall"):
             arr = np.array([[table[p][kind].tp, table[p][kind].fp, table[p][kind].fn] for p in people], float)
-            sums = arr[draws].sum(1)  # resamples x 3
+            sums = resampled_sums(arr, resamples, seed)  # resamples x 3; the same draws every time
             denominator = 2 * sums[:, 0] + sums[:, 1] + sums[:, 2]
             kinds[kind] = np.where(denominator > 0, 2 * sums[:, 0] / np.maximum(denominator, 1), 0.0)
         out[method] = kinds
     return out
 
 
-def interval(values: np.ndarray) -> list[float]:
-    """The 95% percentile interval."""
-    return [round(float(np.percentile(values, 2.5)), 4), round(float(np.percentile(values, 97.5)), 4)]
+def rounded_interval(values: np.ndarray) -> list[float]:
+    """The 95% interval (apexspot.core.bootstrap), to 4 decimals as the metrics file holds it."""
+    return [round(x, 4) for x in interval(values)]

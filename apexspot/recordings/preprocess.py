@@ -26,7 +26,7 @@ from apexspot.core import arrayfiles, frames as frame_files
 from apexspot.core.config import AlignParams, RecordingFlowParams, TrackParams
 from apexspot.core.face import Detection, FrameError, read_frame, target_landmarks
 from apexspot.core.flow import face_mask, flow_function, head_motion, remove_head_motion
-from apexspot.core.frames import BadFrame
+from apexspot.core.frames import BadFrame, read_files
 from apexspot.recordings.track import FaceTracker, REASONS as TRACK_REASONS, REGIONS, pad_unusable, spans
 
 CHANNELS = ("u", "v", "magnitude")
@@ -165,25 +165,9 @@ def process(frames: Iterator[Frame], n: int, fps: float,
 
 
 def folder_frames(paths: list[Path]) -> Iterator[Frame]:
-    """Each file's frame, or why it cannot be one: missing, empty, damaged, or of another size
-    than the recording's first readable frame (named in the detail)."""
-    size: tuple[int, ...] | None = None
-    first = ""
-    for path in paths:
-        try:
-            if path.is_file() and path.stat().st_size == 0:
-                raise FrameError("missing_frame", f"{path} is empty (0 bytes)")
-            grey = read_frame(path)
-        except FrameError as err:
-            yield BadFrame(err.reason, err.detail)
-            continue
-        if size is None:
-            size, first = grey.shape, path.name
-        elif grey.shape != size:
-            yield BadFrame("frame_size", f"{path} is {grey.shape[1]}x{grey.shape[0]}; the recording's frames are "
-                                         f"{size[1]}x{size[0]} (as {first})")
-            continue
-        yield grey, (lambda path=path: read_frame(path, color=True))
+    """Each file's frame (grey, colour read when asked for), or why it cannot be one."""
+    for item in read_files(paths):
+        yield item if isinstance(item, BadFrame) else (item[1], (lambda path=item[0]: read_frame(path, color=True)))
 
 
 def video_frames(frames: Iterator[np.ndarray | BadFrame]) -> Iterator[Frame]:

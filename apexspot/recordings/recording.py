@@ -5,20 +5,24 @@ expressions in it (onset, apex, offset, micro or macro). A reader turns sheet ro
 `Interval`s, each validated against its recording's frames on disk, or into `Skipped`
 records naming the sheet row. A recording with frames but no coded interval is kept: the
 evaluation counts whatever is spotted in it as a false positive.
+
+Longer than 300 lines because the validation of a coded row (every defect the releases are
+known to have, duplicates, frames missing on disk) is one function with the records it
+checks against.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterable
 
 import pandas as pd
 
 from apexspot.core.errors import ApexspotError, SheetError
-from apexspot.core.sheet import Skipped, cell_text
+from apexspot.core.sheet import Skipped, Verdicts, cell_text
 
 FRAME_FILE = re.compile(r"^(?P<prefix>.*?)(?P<number>\d+)\.(?:jpe?g|png|bmp)$", re.IGNORECASE)
 MAX_FRAME = 10**8
@@ -165,17 +169,18 @@ class Row:
 
 
 @dataclass
-class LongVerdicts:
-    recordings: list[Recording]
-    intervals: list[Interval]
-    skipped: list[Skipped]
-    warnings: list[Skipped]
+class RecordingVerdicts(Verdicts):
+    """Verdicts whose kept items are coded intervals, with the recordings found on disk."""
 
-    def extend(self, other: "LongVerdicts") -> None:
-        self.recordings += other.recordings
-        self.intervals += other.intervals
-        self.skipped += other.skipped
-        self.warnings += other.warnings
+    recordings: list[Recording] = field(default_factory=list)
+
+    @property
+    def intervals(self) -> list[Interval]:
+        return self.kept
+
+    def extend(self, other: "Verdicts") -> None:
+        super().extend(other)
+        self.recordings += getattr(other, "recordings", [])
 
 
 def absent_frames(rec: Recording, cache: dict[str, set[int]]) -> set[int]:
@@ -188,7 +193,7 @@ def absent_frames(rec: Recording, cache: dict[str, set[int]]) -> set[int]:
     return cache[rec.recording_id]
 
 
-def validate(rows: Iterable[Row], recordings: dict[str, Recording], missing: dict[str, str]) -> LongVerdicts:
+def validate(rows: Iterable[Row], recordings: dict[str, Recording], missing: dict[str, str]) -> RecordingVerdicts:
     """Each row as a kept interval or a skip naming its sheet row. `missing` says why a
     recording a row names has no frames.
 
@@ -199,7 +204,7 @@ def validate(rows: Iterable[Row], recordings: dict[str, Recording], missing: dic
     either would cost a perfect spotter a third of its F1. An interval with frames missing on
     disk is flagged (`frames_missing`: the spotter has no face there) and skipped when none of
     its frames is there."""
-    out = LongVerdicts(list(recordings.values()), [], [], [])
+    out = RecordingVerdicts(recordings=list(recordings.values()))
     seen: dict[tuple[str, int, int], tuple[Row, tuple]] = {}
     absent_cache: dict[str, set[int]] = {}
     for r in rows:
@@ -267,7 +272,7 @@ def validate(rows: Iterable[Row], recordings: dict[str, Recording], missing: dic
         if r.kind == "micro" and seconds > MICRO_SECONDS + 1e-9:
             note(flags, "long_micro", f"coded micro but {seconds:.2f} s long (micro is at most {MICRO_SECONDS} s)")
         out.warnings += flags
-        out.intervals.append(Interval(r.recording_id, onset, apex, offset, r.kind, r.action_units, r.emotion,
+        out.kept.append(Interval(r.recording_id, onset, apex, offset, r.kind, r.action_units, r.emotion,
                                       r.sheet, r.row))
     return out
 
@@ -282,7 +287,7 @@ RECORDING_COLUMNS = [f.name for f in fields(Recording)]
 INTERVAL_COLUMNS = [f.name for f in fields(Interval)]
 
 
-def write_tables(folder: Path, verdicts: LongVerdicts) -> None:
+def write_tables(folder: Path, verdicts: RecordingVerdicts) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     pd.DataFrame([asdict(r) for r in verdicts.recordings], columns=RECORDING_COLUMNS).to_csv(
         folder / "recordings.csv", index=False)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from apexspot.core.errors import SheetError
 from apexspot.core.sheet import Skipped, cell_text, read_sheet
-from apexspot.recordings.recording import LongVerdicts, Recording, Row, add_recording, kind_of, validate
+from apexspot.recordings.recording import RecordingVerdicts, Recording, Row, add_recording, kind_of, validate
 
 FPS = 200.0
 SHEET_NAME = "FACS_Movement_Only"
@@ -23,7 +23,7 @@ VIDEO = re.compile(r"^(\d{3})_(\d+)$")
 
 
 def read(sheet: str | Path, frames_root: str | Path, dataset: str = "samm_lv", sheet_name: str = SHEET_NAME,
-         fps: float = FPS) -> LongVerdicts:
+         fps: float = FPS) -> RecordingVerdicts:
     """Every recording under `frames_root` and every coded movement, validated."""
     sheet, root = Path(sheet), Path(frames_root)
     rows_in = read_sheet(sheet, COLUMNS, sheet_name=sheet_name)

@@ -4,33 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from apexspot.core.config import RecordingsParams
-from apexspot.core.errors import DefectError, SheetError
-from apexspot.core.files import inside
+from apexspot.core.errors import SheetError
+from apexspot.core.sources import Ingest, reason_lines
 from apexspot.recordings import casme_sq, samm_lv, synthetic as synthetic_recordings
-from apexspot.recordings.recording import LongVerdicts
-
-RAW = Path("data/raw")
-
-
-def selected(p: RecordingsParams) -> list[str]:
-    return list(dict.fromkeys(p.sources))
-
-
-def outside_raw(p: RecordingsParams, raw: Path = RAW) -> list[str]:
-    """Real sources' paths outside data/raw (refused: DVC would not hash them)."""
-    bad = []
-    for name in selected(p):
-        if name == "synthetic":
-            continue
-        for key in ("frames", "sheet"):
-            path = Path(getattr(getattr(p, name), key))
-            if not inside(path, raw):
-                bad.append(f"recordings.{name}.{key}: {path} is outside {raw}/ (add the dataset there with "
-                           f"`dvc add`, as the README says)")
-    return bad
+from apexspot.recordings.recording import RecordingVerdicts
 
 
 def coding_sheet(name: str, p: RecordingsParams) -> str:
@@ -42,17 +22,20 @@ def coding_sheet(name: str, p: RecordingsParams) -> str:
     return f"{p.samm_lv.sheet}, sheet {p.samm_lv.sheet_name}"
 
 
-def read_source(name: str, p: RecordingsParams) -> LongVerdicts:
-    if name == "synthetic":
-        root = Path(synthetic_recordings.ROOT)
-        return casme_sq.read(root / synthetic_recordings.SHEET, root / synthetic_recordings.FRAMES_DIR,
-                             dataset="synthetic", fps=synthetic_recordings.FPS, identity=synthetic_recordings.identity)
-    if name == "casme_sq":
-        return casme_sq.read(p.casme_sq.sheet, p.casme_sq.frames)
-    return samm_lv.read(p.samm_lv.sheet, p.samm_lv.frames, sheet_name=p.samm_lv.sheet_name)
+def read_synthetic(p: RecordingsParams) -> RecordingVerdicts:
+    root = Path(synthetic_recordings.ROOT)
+    return casme_sq.read(root / synthetic_recordings.SHEET, root / synthetic_recordings.FRAMES_DIR,
+                         dataset="synthetic", fps=synthetic_recordings.FPS, identity=synthetic_recordings.identity)
 
 
-def nothing_kept(name: str, p: RecordingsParams, v: LongVerdicts) -> str:
+READERS: dict[str, Callable[[RecordingsParams], RecordingVerdicts]] = {
+    "synthetic": read_synthetic,
+    "casme_sq": lambda p: casme_sq.read(p.casme_sq.sheet, p.casme_sq.frames),
+    "samm_lv": lambda p: samm_lv.read(p.samm_lv.sheet, p.samm_lv.frames, sheet_name=p.samm_lv.sheet_name),
+}
+
+
+def nothing_kept(name: str, p: RecordingsParams, v: RecordingVerdicts) -> str:
     """Why a source gave no coded interval: an empty sheet, or each skip reason with an example."""
     rows = [s for s in v.skipped if s.row]
     if not rows:
@@ -65,22 +48,18 @@ def nothing_kept(name: str, p: RecordingsParams, v: LongVerdicts) -> str:
             f"intervals there is nothing to train or score")
 
 
-def collect(p: RecordingsParams) -> LongVerdicts:
-    out = LongVerdicts([], [], [], [])
-    for name in selected(p):
-        verdicts = read_source(name, p)
+def collect(p: RecordingsParams) -> RecordingVerdicts:
+    """Every selected source, each of which must keep at least one coded interval."""
+    def some_kept(name: str, verdicts: RecordingVerdicts) -> None:
         if not verdicts.intervals:
             raise SheetError(nothing_kept(name, p, verdicts))
-        out.extend(verdicts)
-    if p.on_defect == "fail" and out.skipped:
-        lines = [s.message() for s in out.skipped]
-        more = f"\n  ... and {len(lines) - 20} more" if len(lines) > 20 else ""
-        raise DefectError(f"{len(lines)} defective row(s) or recording(s) and recordings.on_defect is 'fail':\n  "
-                          + "\n  ".join(lines[:20]) + more)
-    return out
+
+    ingest = Ingest({name: (lambda read=read: read(p)) for name, read in READERS.items()}, RecordingVerdicts,
+                    "recordings", "row(s) or recording(s)")
+    return ingest.enforce(ingest.collect(p.sources, some_kept), p.on_defect)
 
 
-def report(v: LongVerdicts, names: list[str], rule: str) -> dict[str, Any]:
+def report(v: RecordingVerdicts, names: list[str], rule: str) -> dict[str, Any]:
     return {
         "sources": names, "on_defect": rule,
         "recordings": dict(Counter(r.dataset for r in v.recordings)),
@@ -94,7 +73,7 @@ def report(v: LongVerdicts, names: list[str], rule: str) -> dict[str, Any]:
     }
 
 
-def summary(v: LongVerdicts) -> str:
+def summary(v: RecordingVerdicts) -> str:
     lines = [f"ingest: {len(v.recordings)} recordings, {len(v.intervals)} coded intervals kept, "
              f"{len(v.skipped)} skipped"]
     kinds = Counter((i.recording_id.split("/")[0], i.kind) for i in v.intervals)
@@ -102,10 +81,7 @@ def summary(v: LongVerdicts) -> str:
         frames = sum(r.n_frames for r in v.recordings if r.dataset == d)
         lines.append(f"  {d:<12}{sum(r.dataset == d for r in v.recordings):>5} recordings {frames:>9} frames "
                      f"{kinds[(d, 'micro')]:>5} micro {kinds[(d, 'macro')]:>5} macro")
-    for title, items in (("skipped, by reason:", v.skipped), ("kept but flagged:", v.warnings)):
-        if items:
-            lines.append(title)
-            for reason, n in Counter(s.reason for s in items).most_common():
-                e = next(s for s in items if s.reason == reason)
-                lines.append(f"  {reason:<26}{n:>5}   e.g. {e.sheet} row {e.row} {e.clip_id}")
+    lines += reason_lines(v.skipped)
+    if v.warnings:
+        lines += ["kept but flagged:"] + reason_lines(v.warnings)[1:]
     return "\n".join(lines)

@@ -16,7 +16,6 @@ Same interface as the short-clip spotters: `build`, `fit`, `score`, `state`.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -27,8 +26,7 @@ from keras import layers
 
 from apexspot.core.config import IntervalSpotterParams, IntervalTraining
 from apexspot.core.errors import ApexspotError, ParamsError
-from apexspot.core.files import write_json
-from apexspot.core.modelfiles import load_model, save_model
+from apexspot.core.modelfiles import load_fold, read_record, save_fold
 from apexspot.recordings.intervals import Spotted, decode, fit_decoding
 from apexspot.recordings.megc import KINDS
 from apexspot.recordings.sequences import Sequence
@@ -36,6 +34,7 @@ from apexspot.recordings.sequences import Sequence
 
 class IntervalSpotter:
     kind = "interval"
+    inputs = 1  # the per-step features
 
     def __init__(self, p: IntervalSpotterParams, state: dict[str, Any] | None = None) -> None:
         self.p = p
@@ -118,23 +117,16 @@ class IntervalSpotter:
 
 def save(model: keras.Model, spotter: IntervalSpotter, path: Path, **extra: Any) -> None:
     """recordings/models/fold_<k>.keras and its record (settings, fitted thresholds) beside it."""
-    save_model(model, path)
-    write_json(path.with_suffix(".json"), spotter.state() | extra)
+    save_fold(model, path, spotter.state() | extra)
 
 
 def load(path: str | Path) -> tuple[keras.Model, IntervalSpotter]:
     """A trained interval spotter, its record checked before the weights are read."""
     path = Path(path)
     record_path = path.with_suffix(".json")
+    record = read_record(path)
     try:
-        record = json.loads(record_path.read_text())
-    except FileNotFoundError:
-        raise ApexspotError(f"{record_path}: missing (every fold_<k>.keras has one; rerun the pipeline)") from None
-    except (OSError, UnicodeDecodeError, ValueError) as err:
-        raise ApexspotError(f"{record_path}: not a fold record ({type(err).__name__})") from None
-    try:
-        p = IntervalSpotterParams.from_params(record.get("spotter") if isinstance(record, dict) else None,
-                                              f"{record_path}: spotter")
+        p = IntervalSpotterParams.from_params(record.get("spotter"), f"{record_path}: spotter")
     except ParamsError as err:
         raise ApexspotError(str(err)) from None
     for key in ("thresholds", "min_s"):
@@ -144,4 +136,4 @@ def load(path: str | Path) -> tuple[keras.Model, IntervalSpotter]:
             for v in values.values())
         if not ok:
             raise ApexspotError(f"{record_path}: {key} must give a number for micro and macro, not {values!r}")
-    return load_model(path), IntervalSpotter(p, record)
+    return load_fold(path, IntervalSpotter.kind, IntervalSpotter.inputs), IntervalSpotter(p, record)

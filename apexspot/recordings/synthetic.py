@@ -25,6 +25,10 @@ turn and back, a nod, a lighting change, a hand passing over the face, and a cam
 takes the face out of the picture for a while; sensor noise and JPEG compression on top.
 Expressions never overlap the hand, the pan or an uncoded movement (the truth stays
 unambiguous); blinks, speech and head motion overlap anything.
+
+One module, longer than the others: the recording's events, their motion, the rendering
+and the coding sheet are one model of a recording; the face photographs and their action
+bumps it shares with the clips live in apexspot.core.photos.
 """
 
 from __future__ import annotations

@@ -35,6 +35,10 @@ tracker thinks the face is restarts the track. When the head has moved far from 
 with the transform carried over, so the alignment stays continuous. Each unusable frame has
 its reason; a new *segment* starts when the face is found again (the alignment may jump
 there, so flow never crosses segments).
+
+One module, longer than the others: the follower is one state machine (anchor, track,
+check, re-anchor, lose, find again) whose steps share its state; split, each part would
+reach into the others' fields.
 """
 
 from __future__ import annotations

@@ -19,8 +19,7 @@ from typing import Iterator
 import numpy as np
 
 from apexspot.core.errors import ApexspotError
-from apexspot.core.face import FrameError, read_frame
-from apexspot.core.frames import BadFrame, count_video_frames, read_video
+from apexspot.core.frames import BadFrame, count_video_frames, read_files, read_video
 from apexspot.recordings.recording import number_ranges
 
 
@@ -111,24 +110,9 @@ class Window:
         BadFrame naming it (no file, a damaged file or video frame, another size than the
         first readable frame), which the face follower counts as unusable."""
         if self.paths:
-            first: tuple[int, ...] | None = None
-            name = ""
-            for number, path in zip(self.numbers, self.paths):
-                if path is None:
-                    yield BadFrame("missing_frame", f"{self.source}: no frame numbered {number}")
-                    continue
-                try:
-                    frame = read_frame(path, color=True)
-                except FrameError as err:
-                    yield BadFrame(err.reason, err.detail)
-                    continue
-                if first is None:
-                    first, name = frame.shape, path.name
-                if frame.shape != first:
-                    yield BadFrame("frame_size", f"{path} is {frame.shape[1]}x{frame.shape[0]}; the recording's "
-                                                 f"frames are {first[1]}x{first[0]} (as {name})")
-                    continue
-                yield frame
+            for item in read_files(self.paths, color=True,
+                                   absent=lambda i: f"{self.source}: no frame numbered {self.numbers[i]}"):
+                yield item if isinstance(item, BadFrame) else item[1]
             return
         yield from read_video(self.source, self.start, len(self.numbers))
 

@@ -5,6 +5,7 @@ from pathlib import Path
 from apexspot.core import config
 from apexspot.core.errors import ApexspotError, run_stage
 from apexspot.core.files import fresh_dir, write_json
+from apexspot.core.sources import outside_raw, selected
 from apexspot.recordings import sources, synthetic as synthetic_recordings
 from apexspot.recordings.recording import write_tables
 
@@ -12,8 +13,8 @@ from apexspot.recordings.recording import write_tables
 def main() -> None:
     params = config.load()
     p = params.recordings
-    names = sources.selected(p)
-    outside = sources.outside_raw(p)
+    names = selected(p.sources)
+    outside = outside_raw(p, "recordings")
     if outside:
         raise ApexspotError("; ".join(outside))
     root = fresh_dir(synthetic_recordings.ROOT)  # this stage's own output

@@ -22,6 +22,7 @@ from apexspot.core.config import ClipVariant, FrameVariant, TrainParams
 
 class Spotter(Protocol):
     kind: str
+    inputs: int  # how many inputs its network takes (a weights file from another kind is refused)
     variant: FrameVariant | ClipVariant
     channels: list[str]
 

@@ -21,6 +21,7 @@ class FrameSpotter:
     """build / fit / score for `kind: frame`; it has no state beyond the weights."""
 
     kind = "frame"
+    inputs = 1  # one flow frame
 
     def __init__(self, variant: FrameVariant, channels: list[str]) -> None:
         self.variant, self.channels = variant, list(channels)

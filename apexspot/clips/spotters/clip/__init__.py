@@ -29,6 +29,7 @@ class ClipSpotter:
     """build / fit / score for `kind: clip`; its state is the prior of the training folds."""
 
     kind = "clip"
+    inputs = 3  # the flow, its attention mask, the log prior
 
     def __init__(self, variant: ClipVariant, channels: list[str], prior: ApexPrior | None = None) -> None:
         self.variant, self.channels, self.prior = variant, list(channels), prior
