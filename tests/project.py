@@ -14,7 +14,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 COPY = ["dvc.yaml", "params.yaml", ".dvcignore", ".gitignore", ".dvc/config", ".dvc/.gitignore", ".dvc/plots",
         ".dvc/offline-plots.html",
-        "stages", "apexspot", "data/raw/README.md", "data/raw/.gitignore", "data/.gitignore", "ci"]
+        "stages", "apexspot", "data/raw/README.md", "data/raw/.gitignore", "data/.gitignore", "gpu"]
 ENV = {
     **os.environ,
     # `python` in dvc.yaml's commands must be this interpreter, with apexspot installed.

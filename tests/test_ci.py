@@ -14,7 +14,7 @@ from project import ENV, ROOT
 
 WORKFLOW = ROOT / ".github" / "workflows" / "gpu.yml"
 BIN = Path(sys.executable).parent  # actionlint and shellcheck come as wheels in the test extra
-SCRIPTS = [ROOT / "ci" / "repro.sh", ROOT / "ci" / "venv.sh", ROOT / "ci" / "compare.sh", ROOT / ".ci" / "run"]
+SCRIPTS = [ROOT / "gpu" / "repro.sh", ROOT / "gpu" / "venv.sh", ROOT / "gpu" / "compare.sh", ROOT / ".ci" / "run"]
 
 
 @pytest.fixture
@@ -139,7 +139,7 @@ def test_plan_keeps_fork_pull_requests_off_the_runner(workflow, tmp_path, event,
 def test_compare_job_marks_legs_that_left_no_report(workflow, tmp_path) -> None:
     import shutil
 
-    shutil.copytree(ROOT / "ci", tmp_path / "ci")
+    shutil.copytree(ROOT / "gpu", tmp_path / "gpu")
     (tmp_path / "reports").mkdir()
     (tmp_path / "reports" / "report-bn3.md").write_text("## apexspot: apex MAE (frames), data: synthetic\n")
     context = context_for("workflow_dispatch", variants="bn3 clip")

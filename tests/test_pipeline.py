@@ -260,7 +260,7 @@ def test_the_workflows_repro_job_runs_its_steps_as_the_runner_would(project: Pro
 
 
 def test_ci_repro_script_runs_a_variant_as_an_experiment(project: Project) -> None:
-    done = project.run("bash", "ci/repro.sh", "--variants", "bn3", "--report", "report.md")
+    done = project.run("bash", "gpu/repro.sh", "--variants", "bn3", "--report", "report.md")
     report = (project.path / "report.md").read_text()
     assert report.startswith("## apexspot: apex MAE (frames), data: synthetic") and "### Experiments" in report
     assert "ci-bn3" in report and "model.mae" in report and "centre.mae" in report

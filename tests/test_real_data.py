@@ -90,7 +90,7 @@ def test_the_ci_script_adds_the_runners_data_with_dvc_not_a_symlink(project: Pro
     shutil.copytree(project.path / "data/raw/CASME2", runner / "CASME2")
     committed = (project.path / "data/raw/CASME2.dvc").read_text()
     project.commit("before the CI run")
-    done = project.run("bash", "ci/repro.sh", "--report", "report.md",
+    done = project.run("bash", "gpu/repro.sh", "--report", "report.md",
                        env_extra={"APEXSPOT_DATA": str(runner), "APEXSPOT_HOME": str(tmp_path / "home")})
     assert (project.path / "report.md").read_text().startswith("## apexspot: apex MAE (frames), data: casme2")
     linked = project.path / "data/raw/CASME2"

@@ -2,7 +2,7 @@
 # Reproduce the pipeline or run experiments, and write the Markdown report a pull request
 # gets. The GPU workflow calls this script; it runs the same on a workstation or a CPU.
 #
-#   ci/repro.sh [--variants "bn3 lrn5_att"] [-S key=value]... [--report FILE] [--keep-as-base]
+#   gpu/repro.sh [--variants "bn3 lrn5_att"] [-S key=value]... [--report FILE] [--keep-as-base]
 #
 # The report compares this run with the last run kept with --keep-as-base (the workflow
 # keeps main's) on the same data sources, on this machine: like with like, never against
@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
     -S|--set) sets+=(-S "$2"); shift 2 ;;
     --report) report="$2"; shift 2 ;;
     --keep-as-base) keep=1; shift ;;
-    *) echo "ci/repro.sh: unknown argument $1" >&2; exit 2 ;;
+    *) echo "gpu/repro.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 
@@ -49,7 +49,7 @@ if [ -n "${APEXSPOT_DATA:-}" ]; then
       found+=("$(echo "$name" | tr '[:upper:]' '[:lower:]')")
     fi
   done
-  [ ${#found[@]} -gt 0 ] || { echo "ci/repro.sh: no CASME2/ or SAMM/ in $APEXSPOT_DATA" >&2; exit 1; }
+  [ ${#found[@]} -gt 0 ] || { echo "gpu/repro.sh: no CASME2/ or SAMM/ in $APEXSPOT_DATA" >&2; exit 1; }
   sources=$(IFS=,; echo "${found[*]}")
   sets+=(-S "data.sources=[$sources]")
 fi
@@ -85,6 +85,6 @@ fi
 if [ "$keep" -eq 1 ] && [ -z "$variants" ]; then
   mkdir -p "$(dirname "$kept")"
   cp metrics/mae.json "$kept.tmp" && mv "$kept.tmp" "$kept"
-  echo "ci/repro.sh: kept metrics/mae.json as the base for $sources" >&2
+  echo "gpu/repro.sh: kept metrics/mae.json as the base for $sources" >&2
 fi
-echo "ci/repro.sh: wrote $report" >&2
+echo "gpu/repro.sh: wrote $report" >&2

@@ -3,7 +3,7 @@
 # once and reused while pyproject.toml (and the Python) stay the same: the GPU extra
 # (TensorFlow with its CUDA libraries, about 3 GB) is not downloaded again every run.
 #
-#   venv=$(ci/venv.sh [EXTRA])     e.g. ci/venv.sh gpu
+#   venv=$(gpu/venv.sh [EXTRA])     e.g. gpu/venv.sh gpu
 #
 # Environment (optional):
 #   APEXSPOT_HOME   runner-local folder for the venvs (default ~/.cache/apexspot)

@@ -2,7 +2,7 @@
 # One table of the variants a workflow_dispatch ran: each leg's report, or a line saying
 # the leg failed (it wrote no report). Prints Markdown (the workflow's job summary).
 #
-#   ci/compare.sh REPORTS_DIR VARIANT...
+#   gpu/compare.sh REPORTS_DIR VARIANT...
 set -euo pipefail
 dir="$1"; shift
 echo "## apexspot: variants"
