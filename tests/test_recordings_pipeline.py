@@ -35,8 +35,10 @@ def test_recordings_pipeline_runs_end_to_end_on_jax_and_variants_run_as_experime
     assert set(intervals["source"]) <= {"coded", "model", "flow_peaks"}
     per_fold = pd.read_csv(project.path / "metrics/recordings/per_fold.csv")
     assert list(per_fold["fold"]) == [0, 1] and "model_micro_f1" in per_fold
+    ran_on = json.loads((project.path / "recordings/models/environment.json").read_text())  # DVC-cached
+    assert ran_on["backend"] == "jax" and isinstance(ran_on["jax"], str)
     logged = yaml.safe_load((project.path / "metrics/recordings/train/fold_0/params.yaml").read_text())
-    assert logged["backend"] == "jax"
+    assert "backend" not in logged and "python" not in logged and logged["fold"] == 0  # git-tracked: no machine
     report = json.loads((project.path / "data/recordings/preprocess_report.json").read_text())
     assert report["recordings"] == 3 and report["frames"] == 3 * 180
     assert project.status("recordings/dvc.yaml") == {}
