@@ -31,12 +31,9 @@ SCHEMES: dict[str, dict[str, dict[str, str]]] = {
                  "other": "other", "disgust": "other", "fear": "other", "sadness": "other"},
     },
 }
-# The class order of each scheme (confusion matrices, tables).
-CLASSES = {
-    "composite": ("negative", "positive", "surprise"),
-    "casme2": ("happiness", "disgust", "repression", "surprise", "others"),
-    "samm": ("anger", "contempt", "happiness", "surprise", "other"),
-}
+# Each scheme's classes, in one order (confusion matrices, tables).
+CLASSES = {scheme: tuple(sorted({c for table in tables.values() for c in table.values()}))
+           for scheme, tables in SCHEMES.items()}
 
 
 def classify(emotion: str, dataset: str, scheme: str = "composite") -> tuple[str | None, str]:

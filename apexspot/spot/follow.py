@@ -25,17 +25,16 @@ class Followed:
 
 
 def follow(clip: Window, settings: dict[str, Any], fps: float, keep_frames: bool = True,
-           with_flow: bool = False) -> Followed:
+           flow: RecordingFlowParams | None = None) -> Followed:
     """The face tracked through the window (as the long-recording pipeline does), with MTCNN
-    in a child process, and the long-recording flow `with_flow`; raises ApexspotError when no
-    frame has a usable face."""
+    in a child process, and the long-recording flow when `flow` is given; raises
+    ApexspotError when no frame has a usable face."""
     from apexspot.core.face import ForkedDetector
     from apexspot.recordings.preprocess import mtcnn_only, process, span_records, video_frames
 
     face = AlignParams.from_params(settings.get("face"), "face")
     recordings = settings.get("recordings") or {}
     track = TrackParams.from_params(recordings.get("track"), "recordings.track")
-    flow = RecordingFlowParams.from_params(recordings.get("flow"), "recordings.flow") if with_flow else None
     n = len(clip.numbers)
     aligned: dict[int, np.ndarray] = {}
     with ForkedDetector(face.min_confidence) as detector:

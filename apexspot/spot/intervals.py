@@ -43,11 +43,11 @@ def spot_intervals(source: str | Path, models: str | Path = "recordings/models",
     rate, rate_from = frame_rate(clip, fps)
     from apexspot.recordings.preprocess import too_short
 
-    short = too_short(len(clip.numbers), rate, RecordingFlowParams.from_params(
-        (settings.get("recordings") or {}).get("flow"), "recordings.flow"))
+    flow = RecordingFlowParams.from_params(settings["recordings"]["flow"], "recordings.flow")
+    short = too_short(len(clip.numbers), rate, flow)
     if short:
         raise ApexspotError(f"{source}: {short}; no expression can be spotted in it")
-    followed = follow(clip, settings, rate, keep_frames=False, with_flow=True)
+    followed = follow(clip, settings, rate, keep_frames=False, flow=flow)
     from apexspot.recordings.sequences import Sequence
     from apexspot.recordings.spotter import IntervalSpotter, load
 

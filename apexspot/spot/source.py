@@ -75,11 +75,6 @@ def frame_files(folder: Path) -> list[Path]:
     return frames
 
 
-def gaps(numbers: list[int]) -> list[tuple[int, int]]:
-    """(first, last) of every run of frame numbers missing between consecutive files."""
-    return [(a + 1, b - 1) for a, b in zip(numbers, numbers[1:]) if b - a > 1]
-
-
 @dataclass
 class Window:
     """The frames between onset and offset of a recording, read one at a time when needed
@@ -145,12 +140,10 @@ def read_window(source: str | Path, onset: int | None = None, offset: int | None
                       f"({missing} missing): no face there", file=sys.stderr)
             return Window(source, whole, len(whole), [by_number.get(n) for n in whole], first=numbers[0])
         start, stop = window(onset, offset, numbers)
-        missing = gaps(numbers[start:stop + 1])
+        missing = set(range(numbers[start], numbers[stop] + 1)) - set(numbers[start:stop + 1])
         if missing:
-            where = ", ".join(f"{a}..{b}" if b > a else f"{a}" for a, b in missing[:5])
-            print(f"apexspot spot: {source}: no frame numbered {where} ({sum(b - a + 1 for a, b in missing)} "
-                  f"missing in the window): scores run over the files as they are, so time is not uniform there",
-                  file=sys.stderr)
+            print(f"apexspot spot: {source}: no frame numbered {number_ranges(missing)} ({len(missing)} missing in "
+                  f"the window): scores run over the files as they are, so time is not uniform there", file=sys.stderr)
         return Window(source, numbers[start:stop + 1], len(paths), paths[start:stop + 1], first=numbers[0])
     if not source.is_file():
         raise ApexspotError(f"{source}: no such video file or folder")
