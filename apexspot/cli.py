@@ -90,7 +90,7 @@ def cmd_export(args: argparse.Namespace) -> None:
 
     out = Path(args.out) if args.out else EXPORTS / args.apex
     flow = FlowParams.from_params(load_settings(Path(args.models), ("flow",))["flow"], f"{args.models}/params.yaml: flow")
-    index = export(out, args.predictions, args.data, flow, args.apex)
+    index = export(out, args.predictions, args.data, flow, args.apex, args.classes)
     print(f"wrote {len(index)} clips to {out} ({args.apex} apex; index: {out / 'index.csv'})")
 
 
@@ -164,6 +164,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--apex", choices=["spotted", "true"], default="spotted",
                    help="the model's apex (default) or the coders' (for an upper bound)")
     s.add_argument("--predictions", default="metrics/predictions.csv", help="the run to export")
+    s.add_argument("--classes", default="metrics/recognition_predictions.csv",
+                   help="the recognise stage's classes of the same run (index.csv's predicted_class)")
     s.add_argument("--data", default="data", help="folder holding aligned/ and flow/ (default: data/)")
     s.add_argument("--models", default="models", help="folder whose params.yaml gives the flow settings")
     s.set_defaults(func=cmd_export)

@@ -36,13 +36,17 @@ def run(tmp_path: Path) -> Path:
                    "onset": 46, "offset": 49, "apex": 48, "emotion": "happiness", "action_units": "12",
                    "objective_class": "1", "model": 47, "centre": 47, "error": 1}]).to_csv(
         tmp_path / "predictions.csv", index=False)
+    pd.DataFrame([{"clip_id": clip_id, "ours_spotted": "positive", "ours_spotted_probability": 0.8,
+                   "ours_coded": "negative", "ours_coded_probability": 0.6}]).to_csv(tmp_path / "classes.csv", index=False)
     return tmp_path
 
 
 def test_export_writes_frames_flow_and_a_labelled_index(tmp_path: Path) -> None:
     root = run(tmp_path)
-    index = export(root / "out", root / "predictions.csv", root / "data", PARAMS.flow.replace(method="farneback"))
+    index = export(root / "out", root / "predictions.csv", root / "data", PARAMS.flow.replace(method="farneback"),
+                   recognition=root / "classes.csv")
     row = pd.read_csv(root / "out/index.csv", dtype=str).iloc[0]
+    assert row["predicted_class"] == "positive" and row["class_probability"] == "0.8"  # at the spotted apex
     assert row["emotion"] == "happiness" and row["action_units"] == "12" and row["objective_class"] == "1"
     assert row["subject"] == "01" and row["exported_apex"] == "47" and row["spotted_apex"] == "47"
     assert row["apex"] == "48" and len(index) == 1
@@ -57,7 +61,9 @@ def test_export_writes_frames_flow_and_a_labelled_index(tmp_path: Path) -> None:
 
 def test_export_of_the_true_apex(tmp_path: Path) -> None:
     root = run(tmp_path)
-    export(root / "out", root / "predictions.csv", root / "data", PARAMS.flow, apex="true")
+    export(root / "out", root / "predictions.csv", root / "data", PARAMS.flow, apex="true",
+           recognition=root / "classes.csv")
+    assert pd.read_csv(root / "out/index.csv")["predicted_class"].tolist() == ["negative"]  # at the coded apex
     data = np.load(root / "out/casme2/sub01/EP02_01f.npz", allow_pickle=False)
     assert int(data["apex_frame"]) == 48 and np.array_equal(data["apex"], textured(3))
     assert 2.5 < float(np.median(data["flow"][32:96, 32:96, 0])) < 3.5
@@ -67,21 +73,23 @@ def test_export_of_the_true_apex(tmp_path: Path) -> None:
     ("not_empty", "exists and is not empty"),
     ("no_run", "missing (run the pipeline first"),
     ("escape", "is not a relative path inside the export folder"),
+    ("other_run", "no class for 1 clip"),
 ])
 def test_export_refuses_and_leaves_nothing_half_written(tmp_path: Path, case: str, message: str) -> None:
     root = run(tmp_path)
-    if case == "escape":  # a clip id that would write outside the export folder
-        table = pd.read_csv(root / "predictions.csv")
-        table.loc[0, "clip_id"] = "../../outside"
-        table.to_csv(root / "predictions.csv", index=False)
+    if case in ("escape", "other_run"):  # a clip id that would write outside the export folder; another run's
+        for name in ("predictions.csv", "classes.csv")[: 2 if case == "escape" else 1]:
+            table = pd.read_csv(root / name)
+            table.loc[0, "clip_id"] = "../../outside"
+            table.to_csv(root / name, index=False)
     if case == "not_empty":
         (root / "out").mkdir()
         (root / "out/keep.txt").write_text("mine")
     predictions = root / ("nothing.csv" if case == "no_run" else "predictions.csv")
     with pytest.raises(ApexspotError, match=message.replace("(", r"\(")):
-        export(root / "out", predictions, root / "data", PARAMS.flow)
+        export(root / "out", predictions, root / "data", PARAMS.flow, recognition=root / "classes.csv")
     left = sorted(p.name for p in root.iterdir())
-    assert left == (["data", "out", "predictions.csv"] if case == "not_empty" else ["data", "predictions.csv"])
+    assert left == ["classes.csv", "data"] + (["out"] if case == "not_empty" else []) + ["predictions.csv"]
     if case == "not_empty":
         assert [p.name for p in (root / "out").iterdir()] == ["keep.txt"]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from apexspot.recognition.classes import CLASSES, classify
-from apexspot.recognition.metrics import recognition, scores, spot_then_recognise
+from apexspot.recognition.metrics import recognition, scores
+from apexspot.recognition.recordings import spot_then_recognise
 from apexspot.recordings.megc import Span
 
 THREE = CLASSES["composite"]  # negative, positive, surprise

@@ -47,8 +47,9 @@ def imported_modules(script: Path) -> set[str]:
 
 
 @pytest.mark.parametrize("pipeline,stage", [("", s) for s in ("ingest", "face-align", "flow", "fold-split", "train",
-                                                              "evaluate")]
-                         + [("recordings", s) for s in ("ingest", "preprocess", "fold-split", "train", "evaluate")])
+                                                              "evaluate", "recognise")]
+                         + [("recordings", s) for s in ("ingest", "preprocess", "fold-split", "train", "evaluate",
+                                                        "recognise")])
 def test_dvc_yaml_declares_every_module_a_stage_runs(pipeline: str, stage: str) -> None:
     deps = yaml.safe_load((ROOT / pipeline / "dvc.yaml").read_text())["stages"][stage]["deps"]
     script = ROOT / "stages" / pipeline / f"{stage.replace('-', '_')}.py"

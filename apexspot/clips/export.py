@@ -3,8 +3,9 @@
 For every held-out clip of metrics/predictions.csv: the aligned onset frame, the aligned
 apex frame (spotted by the model, or the coders' with `--apex true`) and the optical flow
 from one to the other at the aligned frames' resolution with head motion removed, as the
-flow stage computes it. One .npz per clip and three PNGs, and index.csv with the labels.
-The folder appears only when everything is written.
+flow stage computes it. One .npz per clip and three PNGs, and index.csv with the labels and
+the class the recognise stage's classifier gave the clip at the same apex (with its
+probability). The folder appears only when everything is written.
 """
 
 from __future__ import annotations
@@ -41,6 +42,18 @@ def read_predictions(path: Path) -> pd.DataFrame:
     return table
 
 
+def read_classes(path: Path, apex: str) -> dict[str, tuple[str, float]]:
+    """clip id -> (class, probability) from the recognise stage's table, at the spotted or coded apex."""
+    column = "ours_spotted" if apex == "spotted" else "ours_coded"
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise ApexspotError(f"{path}: missing (run the pipeline first: `dvc repro`)") from None
+    if not {"clip_id", column, f"{column}_probability"} <= set(table.columns):
+        raise ApexspotError(f"{path}: no column {column}; rerun recognise (`dvc repro`) with this version")
+    return {r["clip_id"]: (r[column], float(r[f"{column}_probability"])) for r in table.to_dict("records")}
+
+
 def export_clip(row: dict[str, Any], apex: int, data: Path, out: Path, p: FlowParams,
                 compute: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> dict[str, Any]:
     """Write one clip's onset, apex and onset->apex flow; return its row of index.csv."""
@@ -68,16 +81,22 @@ def export_clip(row: dict[str, Any], apex: int, data: Path, out: Path, p: FlowPa
 
 
 def export(out: str | Path, predictions: str | Path, data: str | Path, flow: FlowParams,
-           apex: str = "spotted") -> pd.DataFrame:
+           apex: str = "spotted", recognition: str | Path = "metrics/recognition_predictions.csv") -> pd.DataFrame:
     """Export every clip of the run; returns index.csv's table."""
     out, data = Path(out), Path(data)
     refuse_if_git_would_add(out, "the exported onset and apex frames")
     if out.exists() and any(out.iterdir()):
         raise ApexspotError(f"{out}: folder exists and is not empty (choose another or remove it)")
     table = read_predictions(Path(predictions))
+    classes = read_classes(Path(recognition), apex)
+    unclassified = [c for c in table["clip_id"] if c not in classes]
+    if unclassified:
+        raise ApexspotError(f"{recognition}: no class for {len(unclassified)} clip(s) of {predictions} (first: "
+                            f"{unclassified[0]}); the two files come from different runs (`dvc repro`)")
     compute = flow_function(flow.method)  # one flow object for every clip
     with atomic_path(out, folder=True) as work:
         rows = [export_clip(row, int(row["model"] if apex == "spotted" else row["apex"]), data, work, flow, compute)
+                | dict(zip(("predicted_class", "class_probability"), classes[row["clip_id"]]))
                 for row in progress(table.to_dict("records"), desc="export", unit="clip")]
         index = pd.DataFrame(rows)
         index.to_csv(work / "index.csv", index=False)

@@ -2,9 +2,10 @@
 
 Each subject is a real photograph (scikit-image's astronaut and cameraman, matplotlib's
 Grace Hopper), placed in a 640x480 frame with the face about 250 px wide and varied in
-side, size, shape and tone. A clip is one micro-expression: a smooth local deformation
-of 1-3 px around a facial action's landmarks (brow raise, lip-corner pull, lid tighten...)
-that rises from onset to apex and falls to offset with an asymmetric profile. Around it
+side, size, shape and tone. A clip is one micro-expression of an emotion: a smooth local
+deformation of 1-3 px around the landmarks of the action units coders code for that emotion
+(not every AU every time: apexspot.core.photos.EMOTIONS) that rises from onset to apex and
+falls to offset with an asymmetric profile. Around it
 are the things that fool naive spotters on real data: eye blinks (large local motion),
 slow head drift and rotation, brightness flicker, sensor noise and JPEG compression.
 
@@ -26,8 +27,8 @@ import numpy as np
 import openpyxl
 import pandas as pd
 
-from apexspot.core.photos import (ACTIONS, FRAME_H, FRAME_W, Subject, bounds, action_bumps, sample_subject,
-                                     blink_bumps, displacement, subject_canvas)
+from apexspot.core.photos import (FRAME_H, FRAME_W, Subject, action_bumps, blink_bumps, bounds, displacement,
+                                  sample_action, sample_emotion, sample_subject, subject_canvas)
 from apexspot.core.files import reproducible_zip
 from apexspot.core.workers import map_clips
 
@@ -54,7 +55,8 @@ class ClipSpec:
     onset: int
     apex: int
     offset: int
-    action: str
+    emotion: str
+    action: str  # its action units ('6+12'), drawn for the emotion (apexspot.core.photos.EMOTIONS)
     side: str  # both | L | R (image-left / image-right)
     amplitude: float  # px of the largest displacement at apex
     rise_power: float
@@ -77,10 +79,6 @@ class ClipSpec:
     def action_units(self) -> str:
         return self.action if self.side == "both" else "+".join(self.side + a for a in self.action.split("+"))
 
-    @property
-    def emotion(self) -> str:
-        return ACTIONS[self.action]
-
 
 # ---------------------------------------------------------------- sampling
 
@@ -98,11 +96,13 @@ def sample_clip(subject: int, number: int, rng: np.random.Generator) -> ClipSpec
     length = offset - onset
     has_blink = rng.random() < 0.6
     blink_length = int(rng.integers(20, 41))
+    emotion = sample_emotion(rng)
     return ClipSpec(
         subject=subject,
         filename=f"EP{int(rng.integers(1, 20)):02d}_{number:02d}",
         onset=onset, apex=apex, offset=offset,
-        action=str(rng.choice(list(ACTIONS))),
+        emotion=emotion,
+        action=sample_action(emotion, rng),
         side=str(rng.choice(["both", "both", "L", "R"])),
         amplitude=float(rng.uniform(1.0, 3.0)),
         rise_power=float(rng.uniform(0.6, 1.6)),
@@ -270,6 +270,6 @@ def generate(root: str | Path, subjects: int, clips_per_subject: int, seed: int,
     for _ in map_clips(_write_clip, jobs, workers=workers, desc="synthetic clips", show_progress=progress):
         pass
     write_sheet(root / SHEET, clips)
-    truth = pd.DataFrame([asdict(c) | {"action_units": c.action_units, "emotion": c.emotion} for c in clips])
+    truth = pd.DataFrame([asdict(c) | {"action_units": c.action_units} for c in clips])
     truth.to_csv(root / TRUTH, index=False)
     return clips

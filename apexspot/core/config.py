@@ -211,6 +211,18 @@ class SpotParams(Section):
     window: int = Field(ge=1)  # frames, for method: window
 
 
+class RecognitionParams(Section):
+    """Recognition of the clips' emotions (apexspot.recognition): the classes, and how the
+    classifier and the published baseline are trained on each fold's training subjects."""
+
+    scheme: Literal["composite", "casme2", "samm"]
+    seed: int
+    epochs: int = Field(ge=1)
+    batch_size: int = Field(ge=1)
+    learning_rate: float = Field(gt=0, lt=1)
+    jitter: int = Field(ge=0, le=20)  # frames: trained on the flow this far around the coded apex too
+
+
 # ------------------------------------------------------------------ long recordings
 
 
@@ -254,6 +266,16 @@ class IntervalTraining(Section):
     augment: bool  # mirrored (u negated) and time-stretched (0.9-1.1x) windows
 
 
+class IntervalRecognition(Section):
+    """The class of every spotted interval: a small classifier of the pooled flow at its apex,
+    trained on the coded intervals of each fold's training recordings (composite classes)."""
+
+    seed: int
+    epochs: int = Field(ge=1)
+    batch_size: int = Field(ge=1)
+    learning_rate: float = Field(gt=0, lt=1)
+
+
 class RecordingsParams(Section):
     """The long-recording pipeline (recordings/dvc.yaml)."""
 
@@ -268,6 +290,7 @@ class RecordingsParams(Section):
     spotter: IntervalSpotterParams
     train: IntervalTraining
     bootstrap: int = Field(ge=100)  # subject resamples for every interval
+    recognition: IntervalRecognition
 
 
 class Params(Section):
@@ -282,6 +305,7 @@ class Params(Section):
     variants: dict[str, Variant] = Field(min_length=1)
     train: TrainParams
     spot: SpotParams
+    recognition: RecognitionParams
     recordings: RecordingsParams
 
     @model_validator(mode="after")

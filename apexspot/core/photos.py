@@ -1,7 +1,7 @@
 """The faces the synthetic datasets are made of: real photographs that ship inside installed
 packages (scikit-image's astronaut and cameraman, matplotlib's Grace Hopper), placed in a
 640x480 frame as a subject, and the facial actions drawn on them as smooth patches of
-displacement around the landmarks (brow raise, lip-corner pull, lid tighten...)."""
+displacement around the landmarks: the action units coders code, drawn for an emotion."""
 
 from __future__ import annotations
 
@@ -36,17 +36,39 @@ PHOTOS = (
     Photo("cameraman", (197, 116, 58, 81), (234, 147), (251, 149), (250, 167), (228, 179), (243, 180)),
 )
 
-# Facial actions: where the motion is (relative to landmarks, in inter-ocular distances),
-# which way it goes, and the emotion the CASME II coders would most often attach.
-ACTIONS = {
-    "1+2": "surprise",    # inner and outer brow raiser
-    "4": "others",        # brow lowerer
-    "7": "others",        # lid tightener
-    "10": "disgust",      # upper lip raiser
-    "12": "happiness",    # lip corner puller
-    "14": "repression",   # dimpler
-    "15": "sadness",      # lip corner depressor
+# The action units (AUs) these faces can move, and the emotions coders attach to them. Each
+# emotion has core AUs (one is always there) and AUs that come with it some of the time, as
+# in the coding sheets (happiness AU12 with or without AU6; disgust AU9 or AU10, often with
+# AU4; surprise AU1+2, sometimes AU5 or AU26; repression AU14, AU15 or AU17; sadness AU15 or
+# AU1+4; anger AU4 or AU23 with AU5 and AU7 now and then). AUs are shared between emotions
+# (AU4 in disgust, sadness and anger; AU15 in repression and sadness), so the motion says
+# the emotion only as far as the AUs do. "others" is CASME II's class for the rest.
+EMOTIONS: dict[str, tuple[tuple[str, ...], dict[str, float]]] = {
+    "happiness": (("12",), {"6": 0.5}),
+    "disgust": (("9", "10"), {"9": 0.3, "10": 0.3, "4": 0.6}),
+    "surprise": (("1+2", "1+2", "2"), {"5": 0.3, "26": 0.3}),
+    "repression": (("14", "15", "17"), {"14": 0.3, "15": 0.3, "17": 0.3}),
+    "sadness": (("15", "1+4"), {"1": 0.4, "4": 0.4, "15": 0.5}),
+    "anger": (("4", "23"), {"4": 0.4, "5": 0.4, "7": 0.5, "23": 0.4}),
+    "others": (("4", "7"), {"4": 0.2, "7": 0.2}),
 }
+# How often each emotion is drawn: negative emotions first, as in CASME II and SAMM.
+EMOTION_SHARE = {"happiness": 0.2, "surprise": 0.15, "disgust": 0.2, "repression": 0.1, "sadness": 0.05,
+                 "anger": 0.1, "others": 0.2}
+
+
+def sample_emotion(rng: np.random.Generator) -> str:
+    return str(rng.choice(list(EMOTION_SHARE), p=list(EMOTION_SHARE.values())))
+
+
+def sample_action(emotion: str, rng: np.random.Generator) -> str:
+    """The AUs of one expression of `emotion`, as coded ('6+12'): a core AU and the extras drawn."""
+    core, extras = EMOTIONS[emotion]
+    aus = set(str(rng.choice(core)).split("+"))
+    for au, share in extras.items():
+        if rng.random() < share:
+            aus.add(au)
+    return "+".join(sorted(aus, key=int))
 
 
 @dataclass
@@ -107,9 +129,11 @@ class Bump:
 
 
 def action_bumps(action: str, side: str, marks: dict[str, np.ndarray]) -> list[Bump]:
-    """The displacement patches of one facial action, scaled to the face's inter-ocular distance."""
+    """The displacement patches of the AUs in `action` ('1+2+5'), scaled to the face's
+    inter-ocular distance: where each moves (relative to the landmarks), which way, how wide."""
     iod = float(np.linalg.norm(marks["right_eye"] - marks["left_eye"]))
     mid_x = (marks["left_eye"][0] + marks["right_eye"][0]) / 2
+    mouth = (marks["mouth_left"] + marks["mouth_right"]) / 2
     bumps = []
     for s in ("left", "right"):
         if side == "L" and s == "right" or side == "R" and s == "left":
@@ -117,17 +141,25 @@ def action_bumps(action: str, side: str, marks: dict[str, np.ndarray]) -> list[B
         eye, corner = marks[f"{s}_eye"], marks[f"mouth_{s}"]
         out = np.sign(eye[0] - mid_x) or 1.0  # +1 on the image-right side
         place = {
-            "1+2": (eye + [0, -0.38 * iod], [0, -1], (0.24, 0.12)),
-            "4": (eye + [-out * 0.2 * iod, -0.3 * iod], [-out * 0.5, 0.87], (0.15, 0.1)),
-            "7": (eye + [0, 0.12 * iod], [0, -1], (0.16, 0.06)),
-            "10": ((marks["nose"] + corner) / 2 + [0, -0.05 * iod], [0, -1], (0.12, 0.08)),
-            "12": (corner, [out * 0.6, -0.8], (0.13, 0.1)),
-            "14": (corner, [out, 0], (0.1, 0.08)),
-            "15": (corner, [out * 0.2, 0.98], (0.12, 0.1)),
-        }[action]
-        centre, direction, (sx, sy) = place
-        d = np.asarray(direction, float)
-        bumps.append(Bump(np.asarray(centre, float), d / np.linalg.norm(d), (sx * iod, sy * iod)))
+            "1": (eye + [-out * 0.12 * iod, -0.36 * iod], [0, -1], (0.12, 0.1)),  # inner brow raiser
+            "2": (eye + [out * 0.18 * iod, -0.33 * iod], [0, -1], (0.12, 0.1)),  # outer brow raiser
+            "4": (eye + [-out * 0.2 * iod, -0.3 * iod], [-out * 0.5, 0.87], (0.15, 0.1)),  # brow lowerer
+            "5": (eye + [0, -0.1 * iod], [0, -1], (0.14, 0.05)),  # upper lid raiser
+            "6": (eye + [0, 0.45 * iod], [0, -1], (0.15, 0.1)),  # cheek raiser
+            "7": (eye + [0, 0.12 * iod], [0, -1], (0.16, 0.06)),  # lid tightener
+            "9": (marks["nose"] + [out * 0.1 * iod, -0.15 * iod], [-out * 0.3, -0.95], (0.07, 0.1)),  # nose wrinkler
+            "10": ((marks["nose"] + corner) / 2 + [0, -0.05 * iod], [0, -1], (0.12, 0.08)),  # upper lip raiser
+            "12": (corner, [out * 0.6, -0.8], (0.13, 0.1)),  # lip corner puller
+            "14": (corner, [out, 0], (0.1, 0.08)),  # dimpler
+            "15": (corner, [out * 0.2, 0.98], (0.12, 0.1)),  # lip corner depressor
+            "17": (mouth + [out * 0.08 * iod, 0.35 * iod], [0, -1], (0.12, 0.1)),  # chin raiser
+            "23": (corner + [-out * 0.08 * iod, 0], [-out, 0], (0.08, 0.06)),  # lip tightener
+            "26": (mouth + [out * 0.08 * iod, 0.3 * iod], [0, 1], (0.15, 0.12)),  # jaw drop
+        }
+        for au in action.split("+"):
+            centre, direction, (sx, sy) = place[au]
+            d = np.asarray(direction, float)
+            bumps.append(Bump(np.asarray(centre, float), d / np.linalg.norm(d), (sx * iod, sy * iod)))
     return bumps
 
 

@@ -31,6 +31,13 @@ SCHEMES: dict[str, dict[str, dict[str, str]]] = {
                  "other": "other", "disgust": "other", "fear": "other", "sadness": "other"},
     },
 }
+# SAMM Long Videos codes SAMM's emotions where it codes any. The built-in data ("synthetic")
+# writes CASME II's and SAMM's emotion words in its clips and CAS(ME)^2's classes in its
+# recordings: the union of those tables (no word maps to two classes); under the casme2
+# scheme its clips are read as CASME II's.
+SCHEMES["composite"]["samm_lv"] = SCHEMES["composite"]["samm"]
+SCHEMES["composite"]["synthetic"] = {k: v for table in SCHEMES["composite"].values() for k, v in table.items()}
+SCHEMES["casme2"]["synthetic"] = SCHEMES["casme2"]["casme2"]
 # Each scheme's classes, in one order (confusion matrices, tables).
 CLASSES = {scheme: tuple(sorted({c for table in tables.values() for c in table.values()}))
            for scheme, tables in SCHEMES.items()}

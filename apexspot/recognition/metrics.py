@@ -1,4 +1,5 @@
-"""Recognition scored as the field scores it: UF1, UAR, and STRS for spot-then-recognise.
+"""Recognition scored as the field scores it: UF1 and UAR (STRS, for spot-then-recognise in
+long recordings, is in apexspot.recognition.recordings, built on these).
 
 - UF1: the mean over classes of each class's F1; UAR: the mean over classes of each class's
   recall (scikit-learn's macro averages). Both are taken over the classes the truth holds: a
@@ -11,8 +12,9 @@
   The public reference implementation's "UAR" is the mean per-class *precision*; this is
   the recall.
 
-Intervals resample subjects (apexspot.core.bootstrap): per-subject confusion matrices add
-up, so each draw's UF1 and UAR come from the summed matrix.
+Intervals resample subjects (apexspot.core.bootstrap): per-subject confusion matrices (and
+spotting counts) add up, so each draw's UF1, UAR and STRS come from the summed ones; two
+predictors scored on the same draws give a paired difference.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import numpy as np
 from sklearn.metrics import confusion_matrix
 
 from apexspot.core.bootstrap import interval, resampled_sums
-from apexspot.recordings.megc import Counts, Span, match
 
 
 def scores(matrix: np.ndarray) -> dict[str, float]:
@@ -43,40 +44,40 @@ def matrix_of(truth: list[str], predicted: list[str], classes: tuple[str, ...]) 
     return confusion_matrix(truth, predicted, labels=list(classes)) if truth else np.zeros((len(classes),) * 2, int)
 
 
+def per_subject(truth: list[str], predicted: list[str], subjects: list[str], classes: tuple[str, ...],
+                people: list[str]) -> np.ndarray:
+    """people x classes^2: each subject's confusion matrix, flattened (they add up)."""
+    return np.stack([matrix_of([t for t, s in zip(truth, subjects) if s == p],
+                               [y for y, s in zip(predicted, subjects) if s == p], classes).ravel() for p in people])
+
+
 def recognition(truth: list[str], predicted: list[str], subjects: list[str], classes: tuple[str, ...],
                 resamples: int = 1000, seed: int = 0) -> dict[str, float]:
     """UF1 and UAR with their subject-bootstrap 95% intervals."""
     out = scores(matrix_of(truth, predicted, classes))
     people = sorted(set(subjects))
-    per_subject = np.stack([matrix_of([t for t, s in zip(truth, subjects) if s == p],
-                                      [y for y, s in zip(predicted, subjects) if s == p], classes).ravel()
-                            for p in people]) if people else np.zeros((0, len(classes) ** 2))
-    if len(people):
-        drawn = resampled_sums(per_subject, resamples, seed).reshape(resamples, len(classes), len(classes))
-        boot = [scores(m) for m in drawn]
+    if people:
+        k = len(classes)
+        drawn = resampled_sums(per_subject(truth, predicted, subjects, classes, people), resamples, seed)
+        boot = [scores(m) for m in drawn.reshape(resamples, k, k)]
         for key in ("uf1", "uar"):
             out[f"{key}_ci_low"], out[f"{key}_ci_high"] = interval(np.array([b[key] for b in boot]))
     return out
 
 
-def strs(spotting_f1: float, matched_truth: list[str], matched_predicted: list[str],
-         classes: tuple[str, ...]) -> dict[str, float]:
-    """STRS from the spotting F1 and the classes of the matched (true positive) intervals only."""
-    analysis = scores(matrix_of(matched_truth, matched_predicted, classes))["analysis_f1"]
-    return {"spotting_f1": spotting_f1, "analysis_f1": analysis, "strs": spotting_f1 * analysis}
-
-
-def spot_then_recognise(recordings: list[tuple[list[tuple[Span, str]], list[tuple[Span, str]]]],
-                        classes: tuple[str, ...]) -> dict[str, float]:
-    """STRS over recordings, each (spotted, coded): lists of (interval, class). A spotted
-    interval is a true positive when it matches a coded one (IoU >= 0.5, one to one, as the
-    spotting F1 counts it); only those pairs enter the analysis F1."""
-    total = Counts()
-    truth: list[str] = []
-    said: list[str] = []
-    for spotted, coded in recordings:
-        pairs = match([s for s, _ in spotted], [c for c, _ in coded])
-        total = total + Counts(len(pairs), len(spotted) - len(pairs), len(coded) - len(pairs))
-        truth += [coded[j][1] for _, j in pairs]
-        said += [spotted[i][1] for i, _ in pairs]
-    return strs(total.f1, truth, said, classes)
+def paired_difference(truth: list[str], first: list[str], second: list[str], subjects: list[str],
+                      classes: tuple[str, ...], resamples: int = 1000, seed: int = 0) -> dict[str, float]:
+    """UF1 and UAR of `first` minus those of `second` (the same items), each with the interval
+    of the difference over the same subject draws."""
+    people, k = sorted(set(subjects)), len(classes)
+    a, b = scores(matrix_of(truth, first, classes)), scores(matrix_of(truth, second, classes))
+    out = {key: a[key] - b[key] for key in ("uf1", "uar")}
+    if people:
+        both = np.concatenate([per_subject(truth, first, subjects, classes, people),
+                               per_subject(truth, second, subjects, classes, people)], axis=1)
+        drawn = resampled_sums(both, resamples, seed)
+        ones = [scores(m) for m in drawn[:, :k * k].reshape(resamples, k, k)]
+        twos = [scores(m) for m in drawn[:, k * k:].reshape(resamples, k, k)]
+        for key in ("uf1", "uar"):
+            out[f"{key}_ci_low"], out[f"{key}_ci_high"] = interval(np.array([x[key] - y[key] for x, y in zip(ones, twos)]))
+    return out

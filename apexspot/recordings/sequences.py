@@ -8,7 +8,7 @@ inside a micro-expression, inside a macro-expression.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +36,7 @@ class Sequence:
     usable: np.ndarray  # every frame
     coded: dict[str, list[Span]]  # per kind, in frame positions (0-based, inclusive)
     apexes: dict[Span, int]  # coded apex position, where coded
+    emotions: dict[Span, str] = field(default_factory=dict)  # the sheet's emotion of each coded interval ('' where it codes none)
 
     @property
     def frames(self) -> int:
@@ -88,6 +89,7 @@ def read(rec: Recording, intervals: list[Interval], root: str | Path) -> Sequenc
         raise ApexspotError(f"{path}: not a preprocessed recording (no array {err}); rerun the preprocess stage") from None
     coded: dict[str, list[Span]] = {k: [] for k in KINDS}
     apexes: dict[Span, int] = {}
+    emotions: dict[Span, str] = {}
     for i in intervals:
         on = int(np.searchsorted(numbers, i.onset))
         off = int(np.searchsorted(numbers, i.offset, side="right")) - 1
@@ -95,10 +97,11 @@ def read(rec: Recording, intervals: list[Interval], root: str | Path) -> Sequenc
             continue  # no frame of the interval on disk (a gap in the numbering)
         span = Span(on, off)
         coded[i.kind].append(span)
+        emotions[span] = i.emotion
         if i.apex >= 0:
             apexes[span] = int(np.clip(np.searchsorted(numbers, i.apex), on, off))
     return Sequence(rec.recording_id, rec.subject, rec.dataset, fps, numbers, positions, features, valid, usable,
-                    coded, apexes)
+                    coded, apexes, emotions)
 
 
 def read_all(recordings: list[Recording], intervals: list[Interval], root: str | Path) -> list[Sequence]:

@@ -7,8 +7,8 @@ with its two naming-rule sheets) and read back by the CAS(ME)^2 reader.
 
 As hard as real recordings, not as easy as a spotter would like (docs/recordings.md):
 
-Coded: micro-expressions (5-15 frames, one facial action drawn as smooth displacement around
-the landmarks) whose largest displacement is 0.4-1.5 px of the camera's picture, and
+Coded: micro-expressions (5-15 frames, the action units of an emotion drawn as smooth
+displacement around the landmarks: apexspot.core.photos.EMOTIONS) whose largest displacement is 0.4-1.5 px of the camera's picture, and
 macro-expressions (0.5-2.5 s, rising to a plateau) from subtle to as strong as real ones
 (`STRONG`: a laugh with the mouth open, the cheeks raised and the eyes narrowing, a smile
 showing teeth, a frown, crying with the eyes shut, surprise with the jaw dropped, disgust),
@@ -43,7 +43,7 @@ import openpyxl
 import pandas as pd
 
 from apexspot.core.files import reproducible_zip
-from apexspot.core.photos import (ACTIONS, Bump, FRAME_H, FRAME_W, action_bumps,
+from apexspot.core.photos import (Bump, FRAME_H, FRAME_W, action_bumps, sample_action, sample_emotion,
                                   blink_bumps, bounds, displacement, identity as photo_identity, sample_subject, subject_canvas)
 from apexspot.core.workers import map_clips
 
@@ -58,7 +58,7 @@ VIDEOS = {"0101": ("disgust1", "disgustingteeth"), "0102": ("disgust2", "eatingw
           "0505": ("happy3", "funnyinnovations"), "0507": ("happy4", "climbingthewall"),
           "0508": ("happy5", "funnydunkey")}
 EMOTION = {"surprise": "surprise", "happiness": "positive", "disgust": "negative", "sadness": "negative",
-           "repression": "negative", "others": "others"}
+           "repression": "negative", "anger": "negative", "others": "others"}
 CODED = ("micro", "macro")
 
 
@@ -94,7 +94,8 @@ class Event:
     onset: int  # frame numbers, 1-based, inclusive
     apex: int
     offset: int
-    action: str = ""
+    action: str = ""  # AUs ('6+12') of a micro-expression, a STRONG key of a macro-expression
+    emotion: str = ""  # a micro-expression's (a macro-expression's is its STRONG entry's)
     side: str = "both"
     # px (micro-expressions, uncoded movements, blink, speech), eye distances (macro-expressions: their largest
     # displacement), degrees (turn), px (nod, away), gain (light)
@@ -184,7 +185,8 @@ def sample_recording(subject: int, seconds: float, rng: np.random.Generator) -> 
             to_apex = rng.uniform(0.3, 0.6) if kind == "micro" else rng.uniform(0.15, 0.35)
             e.apex = e.onset + max(1, int(round(to_apex * (length - 1))))
             if kind == "micro":
-                e.action = str(rng.choice(list(ACTIONS)))
+                e.emotion = sample_emotion(rng)
+                e.action = sample_action(e.emotion, rng)
                 e.side = str(rng.choice(["both", "both", "L", "R"]))
                 e.amplitude = float(rng.uniform(0.4, 1.5))  # px, at the largest displacement
             else:
@@ -281,9 +283,6 @@ def strong_bumps(strong: Strong, marks: dict[str, np.ndarray]) -> list[Bump]:
         if move == "jaw":  # the lower lip and chin dropping
             mouth = (marks["mouth_left"] + marks["mouth_right"]) / 2
             bumps = [Bump(mouth + [0, 0.35 * iod], np.array([0.0, 1.0]), (0.45 * iod, 0.35 * iod))]
-        elif move == "6":  # cheeks raised: the skin under the eyes pushed up
-            bumps = [Bump(marks[k] + [0, 0.45 * iod], np.array([0.0, -1.0]), (0.15 * iod, 0.1 * iod))
-                     for k in ("left_eye", "right_eye")]
         else:
             bumps = action_bumps(move, "both", marks)
         out += [Bump(b.centre, b.direction * weight, (1.6 * b.sigma[0], 1.6 * b.sigma[1])) for b in bumps]
@@ -450,8 +449,9 @@ def _write(job: tuple[Path, object, RecordingSpec, int]) -> int:
     return spec.n_frames
 
 
-def emotion(action: str) -> str:
-    return EMOTION[STRONG[action].emotion if action in STRONG else ACTIONS[action]]
+def emotion(e: Event) -> str:
+    """The CAS(ME)^2 class coders give the expression."""
+    return EMOTION[STRONG[e.action].emotion if e.action in STRONG else e.emotion]
 
 
 def action_units(e: Event) -> str:
@@ -468,8 +468,8 @@ def write_workbook(path: Path, specs: list[RecordingSpec]) -> None:
     for spec in specs:
         name = VIDEOS[spec.code][0]
         for k, e in enumerate((e for e in spec.events if e.kind in CODED), start=1):
-            main.append([spec.subject, f"{name}_{k}", e.onset, e.apex, e.offset, action_units(e), emotion(e.action),
-                         f"{e.kind}-expression", emotion(e.action)])
+            main.append([spec.subject, f"{name}_{k}", e.onset, e.apex, e.offset, action_units(e), emotion(e),
+                         f"{e.kind}-expression", emotion(e)])
     rule1 = book.create_sheet("naming rule1")
     for spec in specs:
         rule1.append([spec.subject + 14, spec.folder, spec.subject])

@@ -1,0 +1,57 @@
+"""A trained emotion classifier on disk: recognisers/fold_<k>.keras and its record (the
+classes in output order, the scheme, what it reads), saved and checked like the spotters'
+folds (apexspot.core.modelfiles), so `apexspot spot` can name the class it reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from apexspot.core.errors import ApexspotError
+from apexspot.core.modelfiles import load_fold, read_record, save_fold
+
+KIND = "recogniser"
+
+
+@dataclass
+class Recogniser:
+    model: keras.Model
+    classes: tuple[str, ...]
+    scheme: str
+    reads: str  # "flow": a clip's onset->apex flow; "pooled_flow": a recording's pooled flow at the apex
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        """samples x classes."""
+        return keras.ops.convert_to_numpy(self.model(np.asarray(x, np.float32), training=False)).astype(np.float64)
+
+    def save(self, path: str | Path, **extra: Any) -> None:
+        save_fold(self.model, Path(path), {"kind": KIND, "classes": list(self.classes), "scheme": self.scheme,
+                                           "reads": self.reads, **extra})
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Recogniser":
+        record = read_record(path)
+        if record.get("kind") != KIND or not isinstance(record.get("classes"), list):
+            raise ApexspotError(f"{Path(path).with_suffix('.json')}: not an emotion classifier's record")
+        model = load_fold(path, KIND, 1)
+        if model.outputs[0].shape[-1] != len(record["classes"]):
+            raise ApexspotError(f"{path}: {model.outputs[0].shape[-1]} outputs but its record names "
+                                f"{len(record['classes'])} classes; the two files come from different runs")
+        return cls(model, tuple(record["classes"]), str(record.get("scheme", "")), str(record.get("reads", "")))
+
+
+def load_all(folder: str | Path) -> list[Recogniser]:
+    """Every fold's classifier in `folder` (spot averages their probabilities), or [] when none."""
+    files = sorted(Path(folder).glob("fold_*.keras")) if Path(folder).is_dir() else []
+    return [Recogniser.load(f) for f in files]
+
+
+def mean_class(recognisers: list[Recogniser], x: np.ndarray) -> tuple[str, float]:
+    """The class of one sample by the folds' mean probability, and that probability."""
+    probs = np.mean([r.probabilities(x[None])[0] for r in recognisers], axis=0)
+    best = int(np.argmax(probs))
+    return recognisers[0].classes[best], float(probs[best])
