@@ -71,12 +71,14 @@ def cmd_spot(args: argparse.Namespace) -> None:
     from apexspot.spot import apex, intervals, plots
 
     if args.onset is None and args.offset is None:  # the whole recording: every expression in it
-        found = intervals.spot_intervals(args.source, args.models or "recordings/models", args.plot, args.fps)
+        found = intervals.spot_intervals(args.source, args.models or "recordings/models", args.plot, args.fps,
+                                         args.recognisers)
         if args.plot:
             plots.plot_intervals(found, args.plot)
         print(json.dumps(found.result) if args.json else intervals.describe_intervals(found.result))
         return
-    spotted = apex.spot(args.source, args.onset, args.offset, args.models or "models", args.plot, args.fps)
+    spotted = apex.spot(args.source, args.onset, args.offset, args.models or "models", args.plot, args.fps,
+                        args.recognisers)
     if args.plot:
         plots.plot(spotted, args.plot)
     print(json.dumps(spotted.result) if args.json else apex.describe(spotted.result))
@@ -152,6 +154,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--offset", type=int, help="last frame of the window, numbered the same way (default: the last)")
     s.add_argument("--models", help="folder of fold_<k>.keras (default: recordings/models/ for a whole recording, "
                    "models/ with --onset/--offset)")
+    s.add_argument("--recognisers", help="folder of the emotion classifiers (default: recognisers/ beside the "
+                   "--models folder: recordings/recognisers/ or recognisers/)")
     s.add_argument("--fps", type=positive_fps, help="frames per second (default: the video's own; 200 for a folder)")
     s.add_argument("--json", action="store_true", help="print the result as JSON")
     s.add_argument("--plot", help="write the picture to this PNG: the probabilities over time with the intervals "

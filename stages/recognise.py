@@ -43,18 +43,21 @@ def main() -> None:
         flows[clip.clip_id] = rc.clip_flow(data["flow"], clip, spotted[clip.clip_id], p.jitter)
     make_deterministic(p.seed)
     out = fresh_dir("recognisers")
-    rows = []
+    rows, untrained = [], []
     for fold in progress(folds, desc="recognise: train", unit="fold"):
         k = fold["fold"]
         train = [(flows[i], classes.index(truth[i])) for other in folds if other is not fold
                  for i in other["clips"] if i in truth]
-        if not train:
-            raise ApexspotError(f"fold {k}: no training clip has an emotion the {p.scheme} scheme maps")
-        ours, stst = rc.train_fold(train, channels, classes, p, p.seed + k)
-        Recogniser(ours, classes, p.scheme, "flow").save(out / f"fold_{k}.keras", fold=k, channels=channels,
-                                                        training_clips=len(train))
-        majority = rc.majority_class([classes[label] for _, label in train])
-        rows += rc.held_out_rows([clips[i] for i in fold["clips"]], flows, spotted, k, truth, ours, stst, majority,
+        trained, majority = None, ""
+        if train:
+            trained = rc.train_fold(train, channels, classes, p, p.seed + k)
+            Recogniser(trained[0], classes, p.scheme, "flow").save(out / f"fold_{k}.keras", fold=k, channels=channels,
+                                                                  training_clips=len(train))
+            majority = rc.majority_class([classes[label] for _, label in train])
+        else:
+            untrained.append({"fold": k, "clips": len(fold["clips"]),
+                              "reason": f"no training clip of this fold has an emotion the {p.scheme} scheme maps"})
+        rows += rc.held_out_rows([clips[i] for i in fold["clips"]], flows, spotted, k, truth, trained, majority,
                                  channels, classes)
     table = pd.DataFrame(rows)
     figures = rc.headline(table, classes, RESAMPLES, p.seed)
@@ -62,9 +65,11 @@ def main() -> None:
     write_csv("metrics/recognition_predictions.csv", table)
     write_csv("metrics/recognition_per_dataset.csv", rc.per_dataset(table, classes, RESAMPLES, p.seed))
     write_json("metrics/recognition_report.json", {"scheme": p.scheme, "classes": list(classes),
-                                                   "left_out": left_out})
+                                                   "left_out": left_out, "folds_not_trained": untrained})
     print(rc.summary(figures, p.scheme, classes, len(left_out), len(folds), time.perf_counter() - start))
     print(rc.left_out_lines(left_out))
+    for f in untrained:
+        print(f"  fold {f['fold']}: {f['reason']}; its {f['clips']} clip(s) are not classified")
 
 
 if __name__ == "__main__":

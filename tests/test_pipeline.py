@@ -46,7 +46,7 @@ def experiment(project: Project, name: str, *sets: str) -> None:
 
 def test_repro_runs_every_stage(project: Project) -> None:
     done = project.first_run
-    assert {"ingest", "face-align", "flow", "fold-split", "train", "evaluate"} <= ran(done.stdout)
+    assert {"ingest", "face-align", "flow", "fold-split", "train", "evaluate", "recognise"} <= ran(done.stdout)
     # A quiet console: no TensorFlow start-up lines, no Keras warnings, progress as whole lines
     # (the output is a pipe here, as in a CI log).
     output = done.stdout + done.stderr
@@ -133,12 +133,36 @@ def test_evaluate_writes_metrics_for_model_and_baselines(project: Project) -> No
         "score_curves.png", "error_distribution.png"}  # attention: frame variants only
 
 
+def test_recognise_scores_every_predictor_with_intervals_and_keeps_a_classifier_per_fold(project: Project) -> None:
+    figures = json.loads((project.path / "metrics/recognition.json").read_text())
+    table = pd.read_csv(project.path / "metrics/recognition_predictions.csv", keep_default_na=False)
+    assert len(table) == 2 and set(table["fold"]) == {0, 1}  # every held-out clip
+    assert set(table["truth"]) <= {"negative", "positive", "surprise", ""}
+    scored = table[table["truth"] != ""]
+    assert figures["clips"] == len(scored) and figures["classes"] == 3
+    for name in ("ours_spotted", "ours_coded", "ststnet_spotted", "ststnet_coded", "majority_any"):
+        for key in ("uf1", "uar"):
+            assert 0 <= figures[f"{name}_{key}_ci_low"] <= figures[f"{name}_{key}"] <= figures[f"{name}_{key}_ci_high"] <= 1
+    for name in ("ours_minus_majority", "ours_minus_ststnet", "spotted_minus_coded"):
+        assert figures[f"{name}_uf1_ci_low"] <= figures[f"{name}_uf1"] <= figures[f"{name}_uf1_ci_high"]
+    assert (table["spotted_apex"] == pd.read_csv(project.path / "metrics/predictions.csv").set_index("clip_id")
+            .loc[table["clip_id"], "model"].to_numpy()).all()  # the evaluate stage's spotted apex
+    assert sorted(p.name for p in (project.path / "recognisers").iterdir()) == [
+        "fold_0.json", "fold_0.keras", "fold_1.json", "fold_1.keras"]
+    report = json.loads((project.path / "metrics/recognition_report.json").read_text())
+    assert report["scheme"] == "composite" and report["classes"] == ["negative", "positive", "surprise"]
+    assert report["left_out"] == [] and report["folds_not_trained"] == []  # the tiny set: disgust and happiness
+    assert sorted(scored["truth"]) == ["negative", "positive"]
+    assert "recognise:" in project.first_run.stdout and "UF1" in project.first_run.stdout
+
+
 def test_plots_show_renders_every_plot_without_a_warning(project: Project) -> None:
     done = project.dvc("plots", "show")  # into dvc_plots/, which git ignores (it holds the pictures)
     assert done.stderr.strip() == "" and "WARNING" not in done.stdout, done.stdout + done.stderr
     html = (project.path / "dvc_plots" / "index.html").read_text()
     for title in ("metrics/loss/fold_0.csv", "metrics/loss/fold_1.csv", "Apex position in the window",
-                  "MAE per fold, the model beside", "MAE per dataset and emotion, the model beside", "score_curves.png"):
+                  "MAE per fold, the model beside", "MAE per dataset and emotion, the model beside", "score_curves.png",
+                  "Emotion at the spotted apex against the coded one"):
         assert title in html, title
     assert "argument of type" not in html
 
@@ -154,7 +178,7 @@ def test_plots_show_draws_every_chart_with_the_network_off(project: Project, tmp
     page = project.path / "dvc_plots" / "index.html"
     html = page.read_text()
     charts = html.count("vegaEmbed('#")
-    assert charts == 2 + 3 and "cdn.jsdelivr" not in html  # a loss chart per fold, scatter, two bar charts and "<script src=\"http" not in html
+    assert charts == 2 + 4 and "cdn.jsdelivr" not in html  # a loss chart per fold, scatter, two bar charts, confusion and "<script src=\"http" not in html
     done = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                            "--disable-background-networking", "--disable-component-update", "--disable-sync",
                            f"--user-data-dir={tmp_path / 'profile'}", "--proxy-server=127.0.0.1:9",

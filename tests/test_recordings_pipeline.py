@@ -41,6 +41,15 @@ def test_recordings_pipeline_runs_end_to_end_on_jax_and_variants_run_as_experime
     assert "backend" not in logged and "python" not in logged and logged["fold"] == 0  # git-tracked: no machine
     report = json.loads((project.path / "data/recordings/preprocess_report.json").read_text())
     assert report["recordings"] == 3 and report["frames"] == 3 * 180
+    strs = json.loads((project.path / "metrics/recordings/strs.json").read_text())
+    report = json.loads((project.path / "metrics/recordings/recognition_report.json").read_text())
+    # Three 6-s recordings code one micro-expression (happiness): one fold's training recordings hold it,
+    # the other's hold nothing to learn from, and are said to.
+    assert [f["fold"] for f in report["folds_not_trained"]] != [] or strs["recordings_scored"] == 3
+    if "strs" in strs:
+        assert 0 <= strs["strs_ci_low"] <= strs["strs"] <= strs["strs_ci_high"] <= 1
+        assert strs["strs"] == pytest.approx(strs["spotting_f1"] * strs["analysis_f1"], abs=1e-3)
+    assert "recordings/recognise:" in done.stdout
     assert project.status("recordings/dvc.yaml") == {}
     project.dvc("plots", "show")  # (it warns of the short-clip pipeline's files: that one has not run here)
     html = (project.path / "dvc_plots" / "index.html").read_text()

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
-from defaults import CHANNELS, PARAMS, frame_variant
+from defaults import CHANNELS, PARAMS, frame_variant, tiny_recognisers
 
 from apexspot.clips import synthetic
 from apexspot.clips.spotters import spotter
@@ -51,6 +51,7 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> dict:
     (models / "params.yaml").write_text(yaml.safe_dump({
         "face": PARAMS.face.replace(views=1).model_dump(), "flow": PARAMS.flow.model_dump(),
         "spot": PARAMS.spot.model_dump(), "recordings": PARAMS.recordings.model_dump()}))
+    tiny_recognisers(root / "recognisers", "flow", (75, 75, 3))  # beside models/, where the pipeline puts them
     return {"root": root, "folder": folder, "video": video, "models": models, "n": len(frames)}
 
 
@@ -70,6 +71,8 @@ def test_spot_a_video_with_json_and_plot(recording: dict) -> None:
     assert result["numbering"] == "0-based frame index" and result["fps"] == 25
     assert result["apex_seconds"] == pytest.approx(result["apex"] / 25)
     assert result["models"] == ["fold_0.keras", "fold_1.keras"]
+    assert result["class"] in ("negative", "positive", "surprise") and 1 / 3 <= result["class_probability"] <= 1
+    assert result["recognisers"] == ["fold_0.keras", "fold_1.keras"] and result["scheme"] == "composite"
     picture = cv2.imread(str(plot))
     assert picture.shape[2] == 3 and picture.shape[1] > 2.5 * picture.shape[0]  # four panels beside the curve
     assert done.stderr.strip() == ""  # no TensorFlow start-up lines, no warnings
@@ -90,6 +93,25 @@ def test_spot_a_folder_speaks_in_its_file_numbers(recording: dict) -> None:
     assert result["fps"] == 200 and result["fps_from"].startswith("assumed")
     assert result["apex_seconds"] == pytest.approx(seconds)
     assert text.startswith(f"apex at frame {result['apex']} (img{result['apex']}.png, {seconds:.3f} s), window 50..{last}")
+    assert f"\n{result['class']} (probability {result['class_probability']:.2f}); emotion by 2 fold classifiers" in text
+
+
+def test_spot_says_when_it_has_no_emotion_classifiers(recording: dict, tmp_path: Path) -> None:
+    done = spot(str(recording["folder"]), "--models", str(recording["models"]), "--onset", "50",
+                "--recognisers", str(tmp_path), cwd=recording["root"])
+    assert done.returncode == 0, done.stderr
+    assert f"emotion: not recognised: no emotion classifiers in {tmp_path}" in done.stdout
+
+
+def test_the_emotion_is_the_folds_mean_probability(tmp_path: Path) -> None:
+    from apexspot.recognition.recogniser import classify, load_all
+
+    made = tiny_recognisers(tmp_path, "flow", (75, 75, 3), folds=3)
+    x = np.random.default_rng(1).normal(size=(4, 75, 75, 3)).astype("float32")
+    mean = np.mean([r.probabilities(x) for r in made], axis=0)
+    got = classify(load_all(tmp_path), x, tmp_path)
+    assert [c for c, _ in got] == [made[0].classes[k] for k in mean.argmax(1)]
+    assert [q for _, q in got] == pytest.approx(mean.max(1).tolist(), abs=1e-6)
 
 
 def test_spot_checks_its_arguments_before_loading_tensorflow(recording: dict) -> None:

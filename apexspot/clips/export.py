@@ -42,8 +42,9 @@ def read_predictions(path: Path) -> pd.DataFrame:
     return table
 
 
-def read_classes(path: Path, apex: str) -> dict[str, tuple[str, float]]:
-    """clip id -> (class, probability) from the recognise stage's table, at the spotted or coded apex."""
+def read_classes(path: Path, apex: str) -> dict[str, tuple[str, float | None]]:
+    """clip id -> (class, probability) from the recognise stage's table, at the spotted or coded
+    apex (blank where the clip's fold had no classifier: nothing of a mapped emotion to train on)."""
     column = "ours_spotted" if apex == "spotted" else "ours_coded"
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -51,7 +52,8 @@ def read_classes(path: Path, apex: str) -> dict[str, tuple[str, float]]:
         raise ApexspotError(f"{path}: missing (run the pipeline first: `dvc repro`)") from None
     if not {"clip_id", column, f"{column}_probability"} <= set(table.columns):
         raise ApexspotError(f"{path}: no column {column}; rerun recognise (`dvc repro`) with this version")
-    return {r["clip_id"]: (r[column], float(r[f"{column}_probability"])) for r in table.to_dict("records")}
+    return {r["clip_id"]: (r[column], float(r[f"{column}_probability"]) if r[f"{column}_probability"] else None)
+            for r in table.to_dict("records")}
 
 
 def export_clip(row: dict[str, Any], apex: int, data: Path, out: Path, p: FlowParams,

@@ -1,1 +1,1 @@
-"""Recognition: the emotion of a spotted expression (emotion classes and the field's metrics so far)."""
+"""Recognition: the emotion of each spotted expression (classes, networks, the stages' logic, UF1, UAR, STRS)."""

@@ -120,28 +120,31 @@ def predict(model, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def held_out_rows(clips: list[Clip], flows: dict[str, ClipFlow], spotted: dict[str, int], fold: int,
-                  truth: dict[str, str], ours, stst, majority: str, channels: list[str],
+                  truth: dict[str, str], trained: tuple | None, majority: str, channels: list[str],
                   classes: tuple[str, ...]) -> list[dict[str, Any]]:
-    """One row per held-out clip: the truth (blank when left out) and every predictor's class."""
-    if not clips:
-        return []
+    """One row per held-out clip: the truth (blank when left out) and every predictor's class
+    (blank when the fold had nothing to train on: `trained` None)."""
+    rows = []
+    for clip in clips:
+        rows.append({"clip_id": clip.clip_id, "subject": clip.subject, "dataset": clip.dataset, "fold": fold,
+                     "emotion": clip.emotion, "truth": truth.get(clip.clip_id, ""), "coded_apex": clip.apex,
+                     "spotted_apex": spotted[clip.clip_id]}
+                    | {f"{name}_{where}": "" for name, where in PREDICTORS}
+                    | {"ours_spotted_probability": None, "ours_coded_probability": None})
+    if not clips or trained is None:
+        return rows
+    ours, stst = trained
     at = {"coded": np.stack([flows[c.clip_id].at_coded for c in clips]),
           "spotted": np.stack([flows[c.clip_id].spotted for c in clips])}
-    out = {}
     for where, x in at.items():
-        out[("ours", where)] = predict(ours, x)
-        out[("ststnet", where)] = predict(stst, stst_input(x, channels))
-    rows = []
-    for i, clip in enumerate(clips):
-        row = {"clip_id": clip.clip_id, "subject": clip.subject, "dataset": clip.dataset, "fold": fold,
-               "emotion": clip.emotion, "truth": truth.get(clip.clip_id, ""), "coded_apex": clip.apex,
-               "spotted_apex": spotted[clip.clip_id]}
-        for (name, where), (best, prob) in out.items():
-            row[f"{name}_{where}"] = classes[int(best[i])]
-            if name == "ours":
-                row[f"{name}_{where}_probability"] = round(float(prob[i]), 4)
+        for name, model, inputs in (("ours", ours, x), ("ststnet", stst, stst_input(x, channels))):
+            best, prob = predict(model, inputs)
+            for row, b, q in zip(rows, best, prob):
+                row[f"{name}_{where}"] = classes[int(b)]
+                if name == "ours":
+                    row[f"{name}_{where}_probability"] = round(float(q), 4)
+    for row in rows:
         row["majority_any"] = majority
-        rows.append(row)
     return rows
 
 
@@ -151,14 +154,19 @@ def majority_class(labels_: list[str]) -> str:
     return sorted(counts, key=lambda c: (-counts[c], c))[0]
 
 
+def scored_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The clips recognition is scored on: a class from the scheme, and a prediction."""
+    return table[(table["truth"] != "") & (table["ours_spotted"] != "")]
+
+
 def headline(table: pd.DataFrame, classes: tuple[str, ...], resamples: int, seed: int) -> dict[str, Any]:
     """Flat numbers for `dvc exp show`: every predictor's UF1 and UAR with intervals, and the
     paired differences that answer the questions (ours minus majority, ours minus STSTNet,
     spotted minus coded apex)."""
-    scored = table[table["truth"] != ""]
+    scored = scored_rows(table)
     if scored.empty:
-        raise ApexspotError("no held-out clip has an emotion the recognition scheme maps; see "
-                            "metrics/recognition_report.json")
+        raise ApexspotError("no held-out clip both has an emotion the recognition scheme maps and a classifier "
+                            "trained on its fold; see metrics/recognition_report.json")
     truth, subjects = scored["truth"].tolist(), scored["subject"].tolist()
     out: dict[str, Any] = {"clips": len(scored), "subjects": len(set(subjects)), "classes": len(classes)}
     for name, where in PREDICTORS:
@@ -179,7 +187,7 @@ def headline(table: pd.DataFrame, classes: tuple[str, ...], resamples: int, seed
 
 def per_dataset(table: pd.DataFrame, classes: tuple[str, ...], resamples: int, seed: int) -> pd.DataFrame:
     """UF1 and UAR of every predictor per dataset, and over all of them (the composite set)."""
-    scored = table[table["truth"] != ""]
+    scored = scored_rows(table)
     rows = []
     groups = [(d, scored[scored["dataset"] == d]) for d in sorted(scored["dataset"].unique())]
     if len(groups) > 1:

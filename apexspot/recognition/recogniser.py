@@ -13,6 +13,7 @@ import numpy as np
 
 from apexspot.core.errors import ApexspotError
 from apexspot.core.modelfiles import load_fold, read_record, save_fold
+from apexspot.recognition import networks  # noqa: F401  registers RmsNormalise, which loading needs
 
 KIND = "recogniser"
 
@@ -50,8 +51,12 @@ def load_all(folder: str | Path) -> list[Recogniser]:
     return [Recogniser.load(f) for f in files]
 
 
-def mean_class(recognisers: list[Recogniser], x: np.ndarray) -> tuple[str, float]:
-    """The class of one sample by the folds' mean probability, and that probability."""
-    probs = np.mean([r.probabilities(x[None])[0] for r in recognisers], axis=0)
-    best = int(np.argmax(probs))
-    return recognisers[0].classes[best], float(probs[best])
+def classify(recognisers: list[Recogniser], x: np.ndarray, where: str | Path) -> list[tuple[str, float]]:
+    """(class, probability) of each sample by the folds' mean probability."""
+    want = tuple(recognisers[0].model.inputs[0].shape[1:])
+    if tuple(x.shape[1:]) != want or any(r.classes != recognisers[0].classes for r in recognisers):
+        raise ApexspotError(f"{where}: classifiers of {want} inputs ({', '.join(recognisers[0].classes)}), not of "
+                            f"{tuple(x.shape[1:])}, or of different classes: they come from another run than the "
+                            f"spotters'; rerun the pipeline")
+    probs = np.mean([r.probabilities(x) for r in recognisers], axis=0)
+    return [(recognisers[0].classes[int(k)], float(q)) for k, q in zip(probs.argmax(1), probs.max(1))]

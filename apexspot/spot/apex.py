@@ -18,6 +18,7 @@ import numpy as np
 from apexspot.clips.apex import apex_index
 from apexspot.core.config import AlignParams, FlowParams, SpotParams
 from apexspot.core.errors import ApexspotError
+from apexspot.spot.emotion import beside, emotion_line, recognise
 from apexspot.spot.follow import follow, unusable_lines
 from apexspot.spot.models import load_settings, model_files, model_kind
 from apexspot.spot.plots import check_plot_path
@@ -49,9 +50,11 @@ def check(source: str | Path, onset: int | None, offset: int | None, models: str
 
 
 def spot(source: str | Path, onset: int | None = None, offset: int | None = None,
-         models: str | Path = "models", plot: str | Path | None = None, fps: float | None = None) -> Spotted:
+         models: str | Path = "models", plot: str | Path | None = None, fps: float | None = None,
+         recognisers: str | Path | None = None) -> Spotted:
     """Apex of the recording between `onset` and `offset`, both in the recording's numbering,
-    never in a frame without a usable face."""
+    never in a frame without a usable face, and the emotion of the onset->apex flow (by the
+    classifiers in `recognisers`, default: recognisers/ beside the models folder)."""
     files, settings, clip = check(source, onset, offset, models, plot)
     rate, rate_from = frame_rate(clip, fps)
     followed = follow(clip, settings, rate)
@@ -79,6 +82,9 @@ def spot(source: str | Path, onset: int | None = None, offset: int | None = None
     if clip.files:
         result |= {"onset_file": clip.files[0], "apex_file": clip.files[at], "offset_file": clip.files[-1]}
     result |= {"fps": rate, "fps_from": rate_from, "apex_seconds": round((clip.numbers[at] - clip.first) / rate, 4)}
+    [(emotion, probability)], about = recognise(Path(recognisers) if recognisers else beside(models),
+                                                flow.flow[at:at + 1].astype(np.float32))
+    result |= {"class": emotion, "class_probability": probability} | about
     result |= {"frames": clip.length, "models": [f.name for f in files], "detector": "mtcnn, followed",
                "unusable": followed.unusable,
                "scores": [round(float(s), 6) if ok else None for s, ok in zip(scores, followed.usable)]}
@@ -93,5 +99,9 @@ def describe(result: dict[str, Any]) -> str:
         where = f"apex at frame {result['apex']} ({result['apex_seconds']:.3f} s at {result['fps']:g} fps)"
     lines = [f"{where}, window {result['onset']}..{result['offset']} ({result['numbering']}); "
              f"{len(result['models'])} fold models, face {result['detector']}"]
+    if result.get("class"):
+        lines.append(f"{result['class']} (probability {result['class_probability']:.2f}); {emotion_line(result, 1)}")
+    else:
+        lines.append(emotion_line(result, 1))
     lines += unusable_lines(result)
     return "\n".join(lines)

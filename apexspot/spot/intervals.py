@@ -11,6 +11,7 @@ import numpy as np
 
 from apexspot.core.config import RecordingFlowParams
 from apexspot.core.errors import ApexspotError
+from apexspot.spot.emotion import beside, emotion_line, recognise
 from apexspot.spot.follow import follow, unusable_lines
 from apexspot.spot.models import load_settings, model_files, model_kind
 from apexspot.spot.plots import check_plot_path
@@ -27,9 +28,10 @@ class Found:
 
 
 def spot_intervals(source: str | Path, models: str | Path = "recordings/models", plot: str | Path | None = None,
-                   fps: float | None = None) -> Found:
+                   fps: float | None = None, recognisers: str | Path | None = None) -> Found:
     """Every micro- and macro-expression in the recording, by the long-recording pipeline's
-    fold models (their probabilities averaged, their fitted thresholds averaged)."""
+    fold models (their probabilities averaged, their fitted thresholds averaged), each with
+    its emotion (by the classifiers in `recognisers`, default: recognisers/ beside the models)."""
     check_plot_path(plot, source)
     models = Path(models)
     files = model_files(models, "no trained interval spotters (fold_<k>.keras); run `dvc repro recordings/dvc.yaml` "
@@ -60,15 +62,21 @@ def spot_intervals(source: str | Path, models: str | Path = "recordings/models",
             for key in ("thresholds", "min_s")}
     spotter = IntervalSpotter(loaded[0][1].p, mean)
     first = clip.first
+    spotted = spotter.intervals(f.positions, probs, seq)
+    from apexspot.recognition.recordings import step_at
+
+    emotions, about = recognise(Path(recognisers) if recognisers else beside(models),
+                                seq.inputs(np.array([step_at(seq, s.apex) for s in spotted], np.int64)))
     intervals = [{"kind": s.kind, "onset": clip.numbers[s.onset], "apex": clip.numbers[s.apex],
                   "offset": clip.numbers[s.offset], "onset_s": round((clip.numbers[s.onset] - first) / rate, 3),
                   "apex_s": round((clip.numbers[s.apex] - first) / rate, 3),
-                  "offset_s": round((clip.numbers[s.offset] - first + 1) / rate, 3), "confidence": s.confidence}
-                 for s in spotter.intervals(f.positions, probs, seq)]
+                  "offset_s": round((clip.numbers[s.offset] - first + 1) / rate, 3), "confidence": s.confidence,
+                  "class": c, "class_probability": q}
+                 for s, (c, q) in zip(spotted, emotions)]
     result = {"source": str(source), "numbering": "file name number" if clip.files else "0-based frame index",
               "frames": clip.length, "fps": rate, "fps_from": rate_from, "intervals": intervals,
               "unusable": followed.unusable, "models": [p.name for p in files],
-              "thresholds": mean["thresholds"]}
+              "thresholds": mean["thresholds"]} | about
     return Found(result, [clip.numbers[i] for i in f.positions], probs)
 
 
@@ -76,8 +84,10 @@ def describe_intervals(result: dict[str, Any]) -> str:
     found = result["intervals"]
     lines = [f"{len(found)} expression(s) in {Path(result['source']).name} ({result['frames']} frames at "
              f"{result['fps']:g} fps, {result['numbering']}; {len(result['models'])} fold models):"]
-    lines.append(f"  {'type':<7}{'onset':>8}{'apex':>8}{'offset':>8}{'seconds':>18}{'confidence':>12}")
+    lines.append(f"  {'type':<7}{'onset':>8}{'apex':>8}{'offset':>8}{'seconds':>18}{'confidence':>12}  emotion")
     for i in found:
         seconds = f"{i['onset_s']:.2f}-{i['offset_s']:.2f}"
-        lines.append(f"  {i['kind']:<7}{i['onset']:>8}{i['apex']:>8}{i['offset']:>8}{seconds:>18}{i['confidence']:>12.2f}")
-    return "\n".join(lines + unusable_lines(result))
+        emotion = f"{i['class']} ({i['class_probability']:.2f})" if i.get("class") else "-"
+        lines.append(f"  {i['kind']:<7}{i['onset']:>8}{i['apex']:>8}{i['offset']:>8}{seconds:>18}"
+                     f"{i['confidence']:>12.2f}  {emotion}")
+    return "\n".join(lines + [emotion_line(result, len(found))] + unusable_lines(result))
