@@ -103,3 +103,22 @@ def test_scores_use_only_clips_with_a_class_and_a_prediction() -> None:
     with pytest.raises(ApexspotError, match="no held-out clip"):
         rc.headline(table.iloc[2:], CLASSES["composite"], 200, 0)
 
+
+
+def test_the_real_sheets_give_the_composite_sets_counts(reference) -> None:
+    """MEGC 2019's composite set has 133 SAMM clips (92 negative, 26 positive, 15 surprise):
+    ingest skips two negative ones whose apex lies outside their window (028_4_1, 032_3_1).
+    CASME II's 20140508 sheet gives 89 negative (one more is skipped: sub04 EP12_01f has no
+    apex) where MEGC 2019 lists 88, and 32 positive and 25 surprise, as MEGC 2019 does."""
+    from collections import Counter
+
+    from apexspot.clips import casme2, samm
+
+    counts = {}
+    for name, verdicts in (("samm", samm.read(reference / "SAMM_Micro_FACS_Codes_v2.xlsx")),
+                           ("casme2", casme2.read(reference / "CASME2-coding-20140508.xlsx"))):
+        kept, out = rc.labels(verdicts.kept, "composite")
+        counts[name] = Counter(kept.values())
+        assert all(r["sheet"].endswith(".xlsx") and r["row"] > 1 and r["reason"] for r in out)
+    assert counts["samm"] == {"negative": 90, "positive": 26, "surprise": 15}
+    assert counts["casme2"] == {"negative": 89, "positive": 32, "surprise": 25}

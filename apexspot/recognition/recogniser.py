@@ -13,9 +13,10 @@ import numpy as np
 
 from apexspot.core.errors import ApexspotError
 from apexspot.core.modelfiles import load_fold, read_record, save_fold
-from apexspot.recognition import networks  # noqa: F401  registers RmsNormalise, which loading needs
+from apexspot.recognition.networks import RmsNormalise
 
 KIND = "recogniser"
+LAYERS = (RmsNormalise,)  # our layers, registered with Keras when imported: loading a classifier needs them
 
 
 @dataclass
