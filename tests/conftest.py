@@ -76,14 +76,14 @@ def rng() -> np.random.Generator:
 
 @pytest.fixture(scope="session")
 def interval_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The built-in models: the long-recording pipeline's fold models, made by its own stage
-    scripts (ingest, preprocess, fold-split, train) with the project's params.yaml on the
-    built-in recordings, each in a process of its own as DVC runs them."""
+    """The built-in models: the long-recording pipeline's fold models and emotion classifiers
+    (recordings/recognisers/ beside them), made by its own stage scripts with the project's
+    params.yaml on the built-in recordings, each in a process of its own as DVC runs them."""
     from project import ENV
 
     root = tmp_path_factory.mktemp("recordings")
     (root / "params.yaml").write_text((ROOT / "params.yaml").read_text())
-    for stage in ("ingest", "preprocess", "fold_split", "train"):
+    for stage in ("ingest", "preprocess", "fold_split", "train", "evaluate", "recognise"):
         done = subprocess.run([sys.executable, str(ROOT / "stages" / "recordings" / f"{stage}.py")], cwd=root, env=ENV,
                               capture_output=True, text=True, timeout=900)
         assert done.returncode == 0, done.stderr[-3000:]

@@ -80,6 +80,7 @@ def test_spot_finds_the_smile_as_one_macro_expression(interval_models: Path, tmp
     near = [i for i in result["intervals"] if overlap(Span(i["onset"], i["offset"]), truth) > 0]
     assert len(near) == 1, result["intervals"]
     assert near[0]["kind"] == "macro" and counts_as_hit(Span(near[0]["onset"], near[0]["offset"]), truth), near
+    assert near[0]["class"] == "positive", near  # a smile, by classifiers trained on the built-in recordings only
 
 
 def test_no_face_at_all_is_a_clear_error(interval_models: Path, tmp_path: Path) -> None:

@@ -3,10 +3,11 @@ and STRS (spotting F1 x analysis F1) with subject-bootstrap intervals.
 
 The classifier reads what the interval spotter reads: the recording's pooled flow at one
 step (from 0.2 s and 0.6 s earlier, apexspot.recordings.sequences), here at the interval's
-apex, where the face has moved furthest from where it was before the expression. It is
+step of most motion, where the face has moved furthest from where it was before. It is
 trained per fold on the coded intervals of the training recordings whose emotion maps to a
-composite class (at the coded apex and the steps beside it, mirrored too), and run on the
-intervals the fold's spotter found in its held-out recordings.
+composite class (at the step of most motion in the interval and the steps beside it,
+mirrored too), and run on the intervals the fold's spotter found in its held-out
+recordings, each read the same way.
 """
 
 from __future__ import annotations
@@ -34,6 +35,20 @@ def step_at(seq: Sequence, position: int) -> int:
     return int(np.argmin(np.abs(seq.positions - position)))
 
 
+def reading_step(seq: Sequence, span: Span) -> int:
+    """The step an interval is classified at: its step of most pooled flow (from both
+    references), among those with a face and flow. The spotter's apex is where it became
+    sure, which for a macro-expression is often its first frames (a real smile: 0.1 s in,
+    when only the 0.2-s reference shows it, and the classifier says negative); the most
+    motion is where the action units show most, and is found the same way in a coded
+    interval and a spotted one."""
+    steps = np.flatnonzero((seq.positions >= span.onset) & (seq.positions <= span.offset) & seq.spottable)
+    if not len(steps):
+        return step_at(seq, (span.onset + span.offset) // 2)
+    motion = np.abs(seq.features[steps].astype(np.float32)).reshape(len(steps), -1).mean(axis=1)
+    return int(steps[int(np.argmax(motion))])
+
+
 def coded_classes(seq: Sequence) -> dict[Span, str | None]:
     """The composite class of each coded interval (None where the emotion maps to none)."""
     return {span: classify(emotion, seq.dataset, SCHEME)[0] for span, emotion in seq.emotions.items()}
@@ -59,7 +74,7 @@ def training_set(seqs: list[Sequence], classes: tuple[str, ...]) -> tuple[np.nda
         for span, label in coded_classes(seq).items():
             if label is None:
                 continue
-            at = step_at(seq, seq.apexes.get(span, (span.onset + span.offset) // 2))
+            at = reading_step(seq, span)
             steps = np.clip(np.arange(at - 1, at + 2), 0, seq.steps - 1)
             for mirror in (False, True):
                 xs.append(seq.inputs(steps, mirror=mirror))
@@ -77,12 +92,12 @@ def train(seqs: list[Sequence], classes: tuple[str, ...], p: IntervalRecognition
     return networks.fit(networks.feature_classifier(x.shape[1], len(classes)), x, y, p.epochs, p.batch_size, p.learning_rate)
 
 
-def classify_spotted(model: keras.Model, seq: Sequence, apexes: list[int], classes: tuple[str, ...]
+def classify_spotted(model: keras.Model, seq: Sequence, spans: list[Span], classes: tuple[str, ...]
                      ) -> list[tuple[str, float]]:
-    """(class, probability) of intervals with these apex positions."""
-    if not apexes:
+    """(class, probability) of these intervals (frame positions), each at its reading step."""
+    if not spans:
         return []
-    x = seq.inputs(np.array([step_at(seq, a) for a in apexes]))
+    x = seq.inputs(np.array([reading_step(seq, span) for span in spans]))
     probs = keras.ops.convert_to_numpy(model(x, training=False)).astype(np.float64)
     return [(classes[int(k)], float(q)) for k, q in zip(probs.argmax(1), probs.max(1))]
 

@@ -63,10 +63,10 @@ def spot_intervals(source: str | Path, models: str | Path = "recordings/models",
     spotter = IntervalSpotter(loaded[0][1].p, mean)
     first = clip.first
     spotted = spotter.intervals(f.positions, probs, seq)
-    from apexspot.recognition.recordings import step_at
+    from apexspot.recognition.recordings import reading_step
 
     emotions, about = recognise(Path(recognisers) if recognisers else beside(models),
-                                seq.inputs(np.array([step_at(seq, s.apex) for s in spotted], np.int64)))
+                                seq.inputs(np.array([reading_step(seq, s.span) for s in spotted], np.int64)))
     intervals = [{"kind": s.kind, "onset": clip.numbers[s.onset], "apex": clip.numbers[s.apex],
                   "offset": clip.numbers[s.offset], "onset_s": round((clip.numbers[s.onset] - first) / rate, 3),
                   "apex_s": round((clip.numbers[s.apex] - first) / rate, 3),

@@ -48,12 +48,14 @@ def main() -> None:
             truth = rr.coded_classes(seq)
             spotted = rr.spotted_of(found[found["recording"] == rid], seq)
             for kind in KINDS:
-                said = rr.classify_spotted(model, seq, [apex for _, apex in spotted[kind]], classes)
+                said = rr.classify_spotted(model, seq, [span for span, _ in spotted[kind]], classes)
                 items.append((seq.dataset, seq.subject, [(span, c) for (span, _), (c, _) in zip(spotted[kind], said)],
                               [(span, truth[span]) for span in seq.coded[kind]]))
                 rows += [{"recording": rid, "subject": seq.subject, "dataset": seq.dataset, "fold": k, "kind": kind,
                           "onset": int(seq.numbers[span.onset]), "apex": int(seq.numbers[apex]),
-                          "offset": int(seq.numbers[span.offset]), "class": c, "probability": round(q, 4)}
+                          "offset": int(seq.numbers[span.offset]),
+                          "read_at": int(seq.numbers[seq.positions[rr.reading_step(seq, span)]]),
+                          "class": c, "probability": round(q, 4)}
                          for (span, apex), (c, q) in zip(spotted[kind], said)]
     results = rr.strs_by_dataset(items, classes, p.bootstrap, 0) if items else {}
     figures = {f"{name}_{key}" if len(results) > 1 else key: round(value, 4) if isinstance(value, float) else value
