@@ -30,7 +30,7 @@ def test_the_pipeline_and_spot_run_on_jax(tmp_path: Path) -> None:
     mae = json.loads((project.path / "metrics/mae.json").read_text())
     assert mae["clips"] == 2 and mae["model"]["ci_low"] <= mae["model"]["mae"] <= mae["model"]["ci_high"]
     recognition = json.loads((project.path / "metrics/recognition.json").read_text())  # the recognise stage, on JAX
-    assert recognition["clips"] == 2 and 0 <= recognition["ours_spotted_uf1"] <= 1
+    assert recognition["scored_clips"] == 2 and 0 <= recognition["ours_spotted_uf1"] <= 1
     [clip] = [c for c in (project.path / "data/synthetic/CASME2_RAW_selected/sub01").iterdir()]
     first = min(int(p.stem[3:]) for p in clip.glob("img*.jpg"))
     spotted = project.run(sys.executable, "-m", "apexspot.cli", "spot", str(clip), "--onset", str(first), "--json",

@@ -139,7 +139,7 @@ def test_recognise_scores_every_predictor_with_intervals_and_keeps_a_classifier_
     assert len(table) == 2 and set(table["fold"]) == {0, 1}  # every held-out clip
     assert set(table["truth"]) <= {"negative", "positive", "surprise", ""}
     scored = table[table["truth"] != ""]
-    assert figures["clips"] == len(scored) and figures["classes"] == 3
+    assert figures["scored_clips"] == len(scored) and figures["classes"] == 3
     for name in ("ours_spotted", "ours_coded", "ststnet_spotted", "ststnet_coded", "majority_any"):
         for key in ("uf1", "uar"):
             assert 0 <= figures[f"{name}_{key}_ci_low"] <= figures[f"{name}_{key}"] <= figures[f"{name}_{key}_ci_high"] <= 1

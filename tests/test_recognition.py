@@ -98,7 +98,7 @@ def test_scores_use_only_clips_with_a_class_and_a_prediction() -> None:
          "ststnet_spotted": "", "ststnet_coded": "", "majority_any": ""},  # its fold had nothing to train on
     ])
     got = rc.headline(table, CLASSES["composite"], 200, 0)
-    assert got["clips"] == 2 and got["ours_spotted_uf1"] == 1.0 and got["majority_any_uar"] == 0.5
+    assert got["scored_clips"] == 2 and got["ours_spotted_uf1"] == 1.0 and got["majority_any_uar"] == 0.5
     assert got["ours_minus_majority_uar"] == 0.5 and got["spotted_minus_coded_uf1"] == 0.0
     with pytest.raises(ApexspotError, match="no held-out clip"):
         rc.headline(table.iloc[2:], CLASSES["composite"], 200, 0)

@@ -168,7 +168,8 @@ def headline(table: pd.DataFrame, classes: tuple[str, ...], resamples: int, seed
         raise ApexspotError("no held-out clip both has an emotion the recognition scheme maps and a classifier "
                             "trained on its fold; see metrics/recognition_report.json")
     truth, subjects = scored["truth"].tolist(), scored["subject"].tolist()
-    out: dict[str, Any] = {"clips": len(scored), "subjects": len(set(subjects)), "classes": len(classes)}
+    # Not "clips" and "subjects": metrics/mae.json has those, and `dvc exp show` would merge the columns.
+    out: dict[str, Any] = {"scored_clips": len(scored), "scored_subjects": len(set(subjects)), "classes": len(classes)}
     for name, where in PREDICTORS:
         column = f"{name}_{where}"
         got = recognition(truth, scored[column].tolist(), subjects, classes, resamples, seed)
@@ -210,7 +211,7 @@ def summary(figures: dict[str, Any], scheme: str, classes: tuple[str, ...], left
     names = {"ours_spotted": "ours, spotted apex", "ours_coded": "ours, coded apex",
              "ststnet_spotted": "STSTNet, spotted apex", "ststnet_coded": "STSTNet, coded apex",
              "majority_any": "majority class"}
-    lines = [f"recognise: {figures['clips']} clips, {figures['subjects']} subjects, {scheme} classes "
+    lines = [f"recognise: {figures['scored_clips']} clips, {figures['scored_subjects']} subjects, {scheme} classes "
              f"({', '.join(classes)}), {folds} folds; {left_out} clip(s) left out (metrics/recognition_report.json); "
              f"{seconds:.0f} s",
              f"  {'predictor':<24}{'UF1':>22}{'UAR':>22}"]
