@@ -58,6 +58,7 @@ def distracted_clip():
     spec.action, spec.side, spec.amplitude = "12", "both", 3.0
     spec.onset, spec.apex, spec.offset = 100, 125, 180
     spec.blink_start, spec.blink_length = 150, 24  # closed at frame 158, well after the apex
+    spec.blink_depth = 4.0  # a typical lid travel (3-6 px drawn), set so the test does not hang on the draw order
     frames = [f.mean(-1).astype(np.uint8) for f in synthetic.render_clip(subject, spec)]
     _, marks = synthetic.subject_canvas(subject)
     points = np.array([marks[k] for k in ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")])
