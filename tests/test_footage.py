@@ -70,12 +70,18 @@ def spot(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600)
 
 
-def test_spot_finds_the_smile_as_one_macro_expression(interval_models: Path, tmp_path: Path) -> None:
-    smile = ANNOTATION["single_face.mp4"]["expressions"][0]
-    done = spot(str(FOOTAGE / "single_face.mp4"), "--models", str(interval_models), "--json", cwd=tmp_path)
+@pytest.mark.parametrize("name", ["single_face.mp4", "face_noface.mov", "noface_face.mov"])
+def test_spot_finds_the_smile_as_one_macro_expression(name: str, interval_models: Path, tmp_path: Path) -> None:
+    truth = ANNOTATION[name]
+    smile = truth["expressions"][0]
+    done = spot(str(FOOTAGE / name), "--models", str(interval_models), "--json", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert result["unusable"] == [] and result["frames"] == 72
+    assert result["frames"] == truth["frames"]
+    if not truth["absent"]:
+        assert result["unusable"] == []
+    # nothing is spotted where there is no face
+    assert not any(i["onset"] <= b and a <= i["offset"] for i in result["intervals"] for a, b in truth["absent"])
     truth = Span(smile["onset"], smile["offset"])
     near = [i for i in result["intervals"] if overlap(Span(i["onset"], i["offset"]), truth) > 0]
     assert len(near) == 1, result["intervals"]

@@ -1,8 +1,8 @@
 """Per-step probabilities to spotted intervals, and the decoding settings fitted on training folds.
 
 Each type (micro, macro) has its own probability track. It is averaged over `smooth_s`,
-cut at a threshold, and every run of steps above it that is long enough becomes one
-interval: onset and offset at the run's ends, apex at its most probable step, confidence
+cut at a threshold; runs separated by a dip shorter than the shortest run kept are one run;
+and every run of steps above it that is long enough becomes one interval: onset and offset at the run's ends, apex at its most probable step, confidence
 the run's mean probability. Steps without a usable face or without flow are never inside a
 run. A micro-expression lasts at most 0.5 s (the MEGC rule ingest flags coded rows by): a
 longer micro run is cut to the 0.5 s around its apex, so nothing longer is ever called micro. The
@@ -42,6 +42,19 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2])]
 
 
+def bridged(spans: list[tuple[int, int]], usable: np.ndarray, shortest: int) -> list[tuple[int, int]]:
+    """`spans` with each gap of fewer than `shortest` steps, all usable, closed: a dip too
+    short to hold an expression of its own is the same expression wavering (a smile easing
+    before it fades), not two."""
+    out: list[tuple[int, int]] = []
+    for a, b in spans:
+        if out and a - out[-1][1] - 1 < shortest and usable[out[-1][1] + 1:a].all():
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
 def smooth(track: np.ndarray, steps: int) -> np.ndarray:
     if steps <= 1:
         return track
@@ -66,7 +79,8 @@ def decode(probs: np.ndarray, positions: np.ndarray, usable: np.ndarray, frames:
     step_s = 1.0 / rate
     for k, kind in enumerate(KINDS):
         track = smooth(probs[:, k], int(round(smooth_s * rate)))
-        for a, b in runs((track >= thresholds[kind]) & usable):
+        shortest = int(np.ceil(min_s[kind] / step_s - 1e-9))
+        for a, b in bridged(runs((track >= thresholds[kind]) & usable), usable, shortest):
             if (b - a + 1) * step_s < min_s[kind]:
                 continue
             apex = a + int(np.argmax(probs[a:b + 1, k]))
