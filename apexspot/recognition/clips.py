@@ -114,11 +114,6 @@ def train_fold(train: list[tuple[ClipFlow, int]], channels: list[str], classes: 
     return ours, stst
 
 
-def predict(model, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    probs = keras.ops.convert_to_numpy(model(x, training=False)).astype(np.float64)
-    return probs.argmax(axis=1), probs.max(axis=1)
-
-
 def held_out_rows(clips: list[Clip], flows: dict[str, ClipFlow], spotted: dict[str, int], fold: int,
                   truth: dict[str, str], trained: tuple | None, majority: str, channels: list[str],
                   classes: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -138,9 +133,8 @@ def held_out_rows(clips: list[Clip], flows: dict[str, ClipFlow], spotted: dict[s
           "spotted": np.stack([flows[c.clip_id].spotted for c in clips])}
     for where, x in at.items():
         for name, model, inputs in (("ours", ours, x), ("ststnet", stst, stst_input(x, channels))):
-            best, prob = predict(model, inputs)
-            for row, b, q in zip(rows, best, prob):
-                row[f"{name}_{where}"] = classes[int(b)]
+            for row, (c, q) in zip(rows, networks.named(networks.probabilities(model, inputs), classes)):
+                row[f"{name}_{where}"] = c
                 if name == "ours":
                     row[f"{name}_{where}_probability"] = round(float(q), 4)
     for row in rows:

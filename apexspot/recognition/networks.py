@@ -13,7 +13,7 @@ the small classifier of a recording's pooled flow.
   parallel streams of one 3 x 3 convolution each (3, 5 and 8 filters, padded by 2), ReLU,
   batch normalisation, 3 x 3 max pooling with stride 3 and dropout 0.5; the 16 maps joined,
   2 x 2 average pooling, one dense layer to the classes.
-- `feature_classifier` reads a recording's pooled flow at the apex (apexspot.recordings.sequences).
+- `feature_classifier` reads a recording's pooled flow at one step (apexspot.recordings.sequences).
 """
 
 from __future__ import annotations
@@ -85,3 +85,13 @@ def fit(model: keras.Model, x: np.ndarray, y: np.ndarray, epochs: int, batch_siz
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy")
     model.fit(x, y, sample_weight=weights, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0)
     return model
+
+
+def probabilities(model: keras.Model, x: np.ndarray) -> np.ndarray:
+    """samples x classes, as numpy on any backend."""
+    return keras.ops.convert_to_numpy(model(np.asarray(x, np.float32), training=False)).astype(np.float64)
+
+
+def named(probs: np.ndarray, classes: tuple[str, ...]) -> list[tuple[str, float]]:
+    """Each sample's most probable class and its probability."""
+    return [(classes[int(k)], float(q)) for k, q in zip(probs.argmax(1), probs.max(1))]

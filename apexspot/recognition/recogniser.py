@@ -13,7 +13,7 @@ import numpy as np
 
 from apexspot.core.errors import ApexspotError
 from apexspot.core.modelfiles import load_fold, read_record, save_fold
-from apexspot.recognition.networks import RmsNormalise
+from apexspot.recognition.networks import RmsNormalise, named, probabilities
 
 KIND = "recogniser"
 LAYERS = (RmsNormalise,)  # our layers, registered with Keras when imported: loading a classifier needs them
@@ -24,11 +24,11 @@ class Recogniser:
     model: keras.Model
     classes: tuple[str, ...]
     scheme: str
-    reads: str  # "flow": a clip's onset->apex flow; "pooled_flow": a recording's pooled flow at the apex
+    reads: str  # "flow": a clip's onset->apex flow; "pooled_flow": a recording's pooled flow at one step
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """samples x classes."""
-        return keras.ops.convert_to_numpy(self.model(np.asarray(x, np.float32), training=False)).astype(np.float64)
+        return probabilities(self.model, x)
 
     def save(self, path: str | Path, **extra: Any) -> None:
         save_fold(self.model, Path(path), {"kind": KIND, "classes": list(self.classes), "scheme": self.scheme,
@@ -60,4 +60,4 @@ def classify(recognisers: list[Recogniser], x: np.ndarray, where: str | Path) ->
                             f"{tuple(x.shape[1:])}, or of different classes: they come from another run than the "
                             f"spotters'; rerun the pipeline")
     probs = np.mean([r.probabilities(x) for r in recognisers], axis=0)
-    return [(recognisers[0].classes[int(k)], float(q)) for k, q in zip(probs.argmax(1), probs.max(1))]
+    return named(probs, recognisers[0].classes)

@@ -98,8 +98,7 @@ def classify_spotted(model: keras.Model, seq: Sequence, spans: list[Span], class
     if not spans:
         return []
     x = seq.inputs(np.array([reading_step(seq, span) for span in spans]))
-    probs = keras.ops.convert_to_numpy(model(x, training=False)).astype(np.float64)
-    return [(classes[int(k)], float(q)) for k, q in zip(probs.argmax(1), probs.max(1))]
+    return networks.named(networks.probabilities(model, x), classes)
 
 
 def spotted_of(rows: pd.DataFrame, seq: Sequence) -> dict[str, list[tuple[Span, int]]]:

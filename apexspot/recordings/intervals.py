@@ -1,9 +1,9 @@
 """Per-step probabilities to spotted intervals, and the decoding settings fitted on training folds.
 
 Each type (micro, macro) has its own probability track. It is averaged over `smooth_s`,
-cut at a threshold; runs separated by a dip shorter than the shortest run kept are one run;
-and every run of steps above it that is long enough becomes one interval: onset and offset at the run's ends, apex at its most probable step, confidence
-the run's mean probability. Steps without a usable face or without flow are never inside a
+cut at a threshold; runs separated by a dip shorter than the shortest run kept are one run,
+and every run long enough becomes one interval: onset and offset at the run's ends, apex at
+its most probable step, confidence the run's mean probability. Steps without a usable face or without flow are never inside a
 run. A micro-expression lasts at most 0.5 s (the MEGC rule ingest flags coded rows by): a
 longer micro run is cut to the 0.5 s around its apex, so nothing longer is ever called micro. The
 threshold (the middle of those that tie for the best pooled F1) and the shortest run kept
